@@ -1,0 +1,2 @@
+//! Tandem sync server.
+pub mod store;
