@@ -1,2 +1,16 @@
-//! Tandem sync server.
+//! The Tandem sync server: rooms over the y-websocket protocol, durable storage, the HTTP API and
+//! the `tandem` command line. `server::run` is the one entry point tests and the binary share.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod http;
+pub mod room;
+pub mod server;
 pub mod store;
+pub mod ws;
+
+pub use config::Config;
+pub use server::run;

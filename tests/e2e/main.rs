@@ -1,1 +1,10 @@
-//! e2e
+//! Tandem's end-to-end suite: real `tandem` processes, real sockets, real clients.
+
+mod bad_input;
+mod durability;
+mod harness;
+mod http;
+mod interop;
+mod random;
+mod slow;
+mod sync;

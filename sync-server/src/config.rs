@@ -1,0 +1,282 @@
+//! `tandem serve` configuration: flags, then `TANDEM_*` environment variables, then an optional TOML
+//! file, then defaults — resolved once into a `Config` that is passed explicitly everywhere.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// When an update is made durable relative to fanning it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Persist (commit) before an update is sent to anyone.
+    Strict,
+    /// Fan out at once; group-commit within `commit_interval` (at most 50 ms of loss on a crash;
+    /// clients still holding those edits resend them through the handshake on reconnect).
+    Batched,
+}
+
+/// Longest allowed group-commit window in batched mode: the documented loss window.
+pub const MAX_COMMIT_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The resolved configuration of `tandem serve`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub durability: Durability,
+    /// Group-commit window in batched mode (clamped to `MAX_COMMIT_INTERVAL`).
+    pub commit_interval: Duration,
+    /// Largest WebSocket message accepted; larger ones close the socket with 4413.
+    pub max_message_bytes: usize,
+    /// Frames queued for one connection; a client that lets it fill is closed with 4408.
+    pub outbound_queue: usize,
+    /// Commands queued for one room; senders wait when it is full (backpressure to their socket).
+    pub room_inbox: usize,
+    /// Updates queued for the storage writer; rooms wait when it is full.
+    pub persist_queue: usize,
+    /// A room with no connections is flushed and unloaded after this long.
+    pub room_idle: Duration,
+    /// Server pings this often; a connection silent for `dead_after` is closed.
+    pub ping_interval: Duration,
+    pub dead_after: Duration,
+    /// A room's log is compacted into a snapshot past this many updates or bytes.
+    pub compact_after_updates: u64,
+    pub compact_after_bytes: u64,
+    /// Snapshots kept per room by compaction.
+    pub keep_snapshots: usize,
+    /// Per-connection socket read buffer.
+    pub read_buffer_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            data_dir: PathBuf::from("./tandem-data"),
+            durability: Durability::Batched,
+            commit_interval: Duration::from_millis(20),
+            max_message_bytes: 16 << 20,
+            outbound_queue: 1024,
+            room_inbox: 1024,
+            persist_queue: 16 * 1024,
+            room_idle: Duration::from_secs(30),
+            ping_interval: Duration::from_secs(15),
+            dead_after: Duration::from_secs(45),
+            compact_after_updates: 1000,
+            compact_after_bytes: 4 << 20,
+            keep_snapshots: 1,
+            read_buffer_bytes: 8 << 10,
+        }
+    }
+}
+
+/// Flags of `tandem serve`; every one also reads a `TANDEM_*` variable.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "TANDEM_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Where the SQLite database lives.
+    #[arg(long, env = "TANDEM_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A TOML file with any of the settings below (snake_case keys).
+    #[arg(long, env = "TANDEM_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[arg(long, env = "TANDEM_DURABILITY")]
+    pub durability: Option<Durability>,
+    #[arg(long, env = "TANDEM_COMMIT_INTERVAL_MS")]
+    pub commit_interval_ms: Option<u64>,
+    #[arg(long, env = "TANDEM_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    #[arg(long, env = "TANDEM_OUTBOUND_QUEUE")]
+    pub outbound_queue: Option<usize>,
+    #[arg(long, env = "TANDEM_ROOM_INBOX")]
+    pub room_inbox: Option<usize>,
+    #[arg(long, env = "TANDEM_PERSIST_QUEUE")]
+    pub persist_queue: Option<usize>,
+    #[arg(long, env = "TANDEM_ROOM_IDLE_MS")]
+    pub room_idle_ms: Option<u64>,
+    #[arg(long, env = "TANDEM_PING_INTERVAL_MS")]
+    pub ping_interval_ms: Option<u64>,
+    #[arg(long, env = "TANDEM_DEAD_AFTER_MS")]
+    pub dead_after_ms: Option<u64>,
+    #[arg(long, env = "TANDEM_COMPACT_AFTER_UPDATES")]
+    pub compact_after_updates: Option<u64>,
+    #[arg(long, env = "TANDEM_COMPACT_AFTER_BYTES")]
+    pub compact_after_bytes: Option<u64>,
+    #[arg(long, env = "TANDEM_KEEP_SNAPSHOTS")]
+    pub keep_snapshots: Option<usize>,
+    #[arg(long, env = "TANDEM_READ_BUFFER_BYTES")]
+    pub read_buffer_bytes: Option<usize>,
+}
+
+/// The same settings as they appear in the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    durability: Option<Durability>,
+    commit_interval_ms: Option<u64>,
+    max_message_bytes: Option<usize>,
+    outbound_queue: Option<usize>,
+    room_inbox: Option<usize>,
+    persist_queue: Option<usize>,
+    room_idle_ms: Option<u64>,
+    ping_interval_ms: Option<u64>,
+    dead_after_ms: Option<u64>,
+    compact_after_updates: Option<u64>,
+    compact_after_bytes: Option<u64>,
+    keep_snapshots: Option<usize>,
+    read_buffer_bytes: Option<usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid setting {0}")]
+    Invalid(String),
+}
+
+impl ServeArgs {
+    /// Resolves flags/env over the TOML file over defaults.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => load_file(path)?,
+            None => FileConfig::default(),
+        };
+        let d = Config::default();
+        let ms = Duration::from_millis;
+        let c = Config {
+            listen: self.listen.or(file.listen).unwrap_or(d.listen),
+            data_dir: self.data_dir.or(file.data_dir).unwrap_or(d.data_dir),
+            durability: self.durability.or(file.durability).unwrap_or(d.durability),
+            commit_interval: self
+                .commit_interval_ms
+                .or(file.commit_interval_ms)
+                .map(ms)
+                .unwrap_or(d.commit_interval)
+                .min(MAX_COMMIT_INTERVAL),
+            max_message_bytes: self
+                .max_message_bytes
+                .or(file.max_message_bytes)
+                .unwrap_or(d.max_message_bytes),
+            outbound_queue: self.outbound_queue.or(file.outbound_queue).unwrap_or(d.outbound_queue),
+            room_inbox: self.room_inbox.or(file.room_inbox).unwrap_or(d.room_inbox),
+            persist_queue: self.persist_queue.or(file.persist_queue).unwrap_or(d.persist_queue),
+            room_idle: self.room_idle_ms.or(file.room_idle_ms).map(ms).unwrap_or(d.room_idle),
+            ping_interval: self
+                .ping_interval_ms
+                .or(file.ping_interval_ms)
+                .map(ms)
+                .unwrap_or(d.ping_interval),
+            dead_after: self.dead_after_ms.or(file.dead_after_ms).map(ms).unwrap_or(d.dead_after),
+            compact_after_updates: self
+                .compact_after_updates
+                .or(file.compact_after_updates)
+                .unwrap_or(d.compact_after_updates),
+            compact_after_bytes: self
+                .compact_after_bytes
+                .or(file.compact_after_bytes)
+                .unwrap_or(d.compact_after_bytes),
+            keep_snapshots: self.keep_snapshots.or(file.keep_snapshots).unwrap_or(d.keep_snapshots),
+            read_buffer_bytes: self
+                .read_buffer_bytes
+                .or(file.read_buffer_bytes)
+                .unwrap_or(d.read_buffer_bytes),
+        };
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+impl Config {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("max_message_bytes", self.max_message_bytes),
+            ("outbound_queue", self.outbound_queue),
+            ("room_inbox", self.room_inbox),
+            ("persist_queue", self.persist_queue),
+            ("keep_snapshots", self.keep_snapshots),
+            ("read_buffer_bytes", self.read_buffer_bytes),
+        ];
+        for (name, v) in positive {
+            if v == 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be > 0")));
+            }
+        }
+        if self.ping_interval.is_zero() || self.dead_after <= self.ping_interval {
+            return Err(ConfigError::Invalid(
+                "dead_after_ms must be greater than ping_interval_ms > 0".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tandem.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\ndurability = \"strict\"\noutbound_queue = 7\ncommit_interval_ms = 500\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            outbound_queue: Some(9),
+            ..Default::default()
+        };
+        let c = args.resolve().unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.durability, Durability::Strict);
+        assert_eq!(c.outbound_queue, 9);
+        assert_eq!(c.commit_interval, MAX_COMMIT_INTERVAL, "clamped to the loss window");
+        assert_eq!(c.data_dir, PathBuf::from("./tandem-data"));
+    }
+
+    #[test]
+    fn unknown_keys_and_zero_limits_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "listne = \"x\"\n").unwrap();
+        let args = ServeArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        assert!(matches!(args.resolve(), Err(ConfigError::Parse { .. })));
+        let args = ServeArgs {
+            outbound_queue: Some(0),
+            ..Default::default()
+        };
+        assert!(matches!(args.resolve(), Err(ConfigError::Invalid(_))));
+    }
+}

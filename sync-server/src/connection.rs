@@ -1,0 +1,195 @@
+//! One WebSocket connection: a reader that decodes frames and feeds the room, and a writer that
+//! drains the connection's bounded queue in batches, pings, and closes with the code it is given.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use protocol::{Message, close};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::app::App;
+use crate::room::{ConnId, Kick, Outbound, RoomError};
+
+pub type Ws = WebSocketStream<TokioIo<Upgraded>>;
+
+/// Most queued frames written before one flush (one syscall for many deliveries).
+const WRITE_BATCH: usize = 64;
+/// How long a closing handshake may take before the socket is simply dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Milliseconds since the connection started at which the client was last heard from.
+struct LastSeen {
+    start: Instant,
+    ms: AtomicU64,
+}
+
+impl LastSeen {
+    fn touch(&self) {
+        self.ms
+            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+    fn silent_for(&self) -> Duration {
+        self.start
+            .elapsed()
+            .saturating_sub(Duration::from_millis(self.ms.load(Ordering::Relaxed)))
+    }
+}
+
+/// Serves one upgraded connection until it closes.
+pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId) {
+    let (frames, queue) = mpsc::channel(app.config.outbound_queue);
+    let kick = Arc::new(Kick::default());
+    let out = Outbound {
+        frames,
+        kick: kick.clone(),
+    };
+    let (mut sink, stream) = ws.split();
+    let handle = match app.rooms.join(&room, conn, out).await {
+        Ok(h) => h,
+        Err(e) => {
+            let code = match e {
+                RoomError::LoadFailed(_) => close::TRY_AGAIN_LATER,
+                RoomError::ShuttingDown => close::GOING_AWAY,
+            };
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, send_close(&mut sink, code)).await;
+            return;
+        }
+    };
+    tracing::debug!(room, conn, "joined");
+    let last_seen = Arc::new(LastSeen {
+        start: Instant::now(),
+        ms: AtomicU64::new(0),
+    });
+    let reader = read_loop(stream, &handle, conn, &kick, &last_seen);
+    let writer = write_loop(sink, queue, &kick, &last_seen, &app);
+    tokio::join!(reader, writer);
+    handle.leave(conn).await;
+    tracing::debug!(room, conn, code = kick.code(), "left");
+}
+
+async fn read_loop(
+    mut stream: SplitStream<Ws>,
+    room: &crate::room::RoomHandle,
+    conn: ConnId,
+    kick: &Kick,
+    last_seen: &LastSeen,
+) {
+    loop {
+        let next = tokio::select! {
+            _ = kick.kicked() => return,
+            next = stream.next() => next,
+        };
+        let code = match next {
+            Some(Ok(WsMessage::Binary(frame))) => {
+                last_seen.touch();
+                match Message::decode(&frame) {
+                    Ok(Message::Auth(_) | Message::Unknown { .. }) => continue,
+                    Ok(msg) => {
+                        let delivered = tokio::select! {
+                            _ = kick.kicked() => return,
+                            ok = room.message(conn, msg) => ok,
+                        };
+                        if delivered {
+                            continue;
+                        }
+                        close::TRY_AGAIN_LATER
+                    }
+                    Err(e) => {
+                        tracing::info!(conn, error = %e, len = frame.len(), "malformed frame; closing 4400");
+                        close::MALFORMED
+                    }
+                }
+            }
+            Some(Ok(WsMessage::Text(_))) => close::MALFORMED,
+            Some(Ok(WsMessage::Close(_))) | None => close::NORMAL,
+            Some(Ok(_)) => {
+                last_seen.touch();
+                continue;
+            }
+            Some(Err(WsError::Capacity(e))) => {
+                tracing::info!(conn, error = %e, "oversize message; closing 4413");
+                close::TOO_LARGE
+            }
+            Some(Err(WsError::Protocol(e))) => {
+                tracing::info!(conn, error = %e, "websocket protocol violation; closing 4400");
+                close::MALFORMED
+            }
+            Some(Err(_)) => close::NORMAL,
+        };
+        kick.kick(code);
+        return;
+    }
+}
+
+async fn write_loop(
+    mut sink: SplitSink<Ws, WsMessage>,
+    mut queue: mpsc::Receiver<Bytes>,
+    kick: &Kick,
+    last_seen: &LastSeen,
+    app: &App,
+) {
+    let mut ping = tokio::time::interval(app.config.ping_interval);
+    ping.tick().await;
+    let code = loop {
+        tokio::select! {
+            biased;
+            code = kick.kicked() => break code,
+            _ = app.shutdown.cancelled() => break close::GOING_AWAY,
+            first = queue.recv() => {
+                let Some(first) = first else { break close::GOING_AWAY };
+                let write = async {
+                    sink.feed(WsMessage::Binary(first)).await?;
+                    for _ in 1..WRITE_BATCH {
+                        match queue.try_recv() {
+                            Ok(frame) => sink.feed(WsMessage::Binary(frame)).await?,
+                            Err(_) => break,
+                        }
+                    }
+                    sink.flush().await
+                };
+                let written = tokio::select! {
+                    code = kick.kicked() => break code,
+                    r = write => r,
+                };
+                if written.is_err() {
+                    kick.kick(close::NORMAL);
+                    return;
+                }
+            }
+            _ = ping.tick() => {
+                if last_seen.silent_for() > app.config.dead_after {
+                    tracing::info!("connection silent past dead_after; dropping");
+                    kick.kick(close::GOING_AWAY);
+                    return;
+                }
+                if sink.send(WsMessage::Ping(Bytes::new())).await.is_err() {
+                    kick.kick(close::NORMAL);
+                    return;
+                }
+            }
+        }
+    };
+    kick.kick(code);
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, send_close(&mut sink, code)).await;
+}
+
+async fn send_close(sink: &mut SplitSink<Ws, WsMessage>, code: u16) {
+    let frame = CloseFrame {
+        code: CloseCode::from(code),
+        reason: close::reason(code).into(),
+    };
+    let _ = sink.send(WsMessage::Close(Some(frame))).await;
+    let _ = sink.close().await;
+}

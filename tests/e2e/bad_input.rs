@@ -1,0 +1,1 @@
+//! Malformed and oversize input: the right close code, other clients unaffected, the document intact.

@@ -1,0 +1,1 @@
+//! Restarts and crashes: graceful restart, kill -9 in strict and batched durability.

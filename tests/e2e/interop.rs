@@ -1,0 +1,1 @@
+//! Stock npm `yjs` + `y-websocket` clients in Node against the server, beside a Rust peer.

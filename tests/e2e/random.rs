@@ -1,0 +1,1 @@
+//! Seeded random peers editing, disconnecting and reconnecting converge, also across a restart.
