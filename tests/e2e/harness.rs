@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use protocol::client::{Client, ClientOptions};
-use yrs::{Doc, GetString, Transact};
+use yrs::{Doc, Transact};
 
 /// Generous bound for anything that should take milliseconds; only hit when a test fails.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -90,10 +90,6 @@ impl Server {
 
     pub fn http(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
-    }
-
-    pub fn pid(&self) -> i32 {
-        self.child.as_ref().expect("running").id() as i32
     }
 
     /// SIGTERM, then waits; returns the exit code.
@@ -195,13 +191,3 @@ pub fn append(doc: &Doc, path: &str, s: &str) {
     yrs::Text::insert(&text, &mut txn, len, s);
 }
 
-/// Whole-document equality through the full state encoding of every root.
-pub fn same_files(a: &Doc, b: &Doc) -> bool {
-    protocol::schema::export_json(a)["files"] == protocol::schema::export_json(b)["files"]
-}
-
-#[allow(dead_code)]
-pub fn text_of(doc: &Doc, name: &str) -> String {
-    let t = doc.get_or_insert_text(name);
-    t.get_string(&doc.transact())
-}
