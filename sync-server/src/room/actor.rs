@@ -37,6 +37,9 @@ pub(super) struct RoomActor {
     outbox: Vec<Out>,
     /// Updates of the current batch, to persist.
     fresh: Vec<Bytes>,
+    /// The step2 frame for a client with an empty state vector, kept until the next change:
+    /// fresh clients are the common case, and encoding a large document is the costly part.
+    full_state: Option<Bytes>,
     loaded_seq: i64,
     log_updates: u64,
     log_bytes: u64,
@@ -59,6 +62,7 @@ impl RoomActor {
             presence: Presence::default(),
             outbox: Vec::new(),
             fresh: Vec::new(),
+            full_state: None,
             loaded_seq: 0,
             log_updates: 0,
             log_bytes: 0,
@@ -196,9 +200,13 @@ impl RoomActor {
     fn on_message(&mut self, conn: ConnId, msg: Message) -> bool {
         match msg {
             Message::Sync(SyncMessage::Step1(sv)) => {
-                let diff = self.doc.transact().encode_state_as_update_v1(&sv);
-                self.outbox
-                    .push(Out::To(conn, codec::encode_sync_step2(&diff).into()));
+                let frame = if sv.is_empty() {
+                    self.full_state_frame()
+                } else {
+                    let diff = self.doc.transact().encode_state_as_update_v1(&sv);
+                    codec::encode_sync_step2(&diff).into()
+                };
+                self.outbox.push(Out::To(conn, frame));
             }
             Message::Sync(SyncMessage::Step2(update) | SyncMessage::Update(update)) => {
                 let decoded = match codec::decode_update(&update) {
@@ -209,6 +217,7 @@ impl RoomActor {
                         return true;
                     }
                 };
+                self.full_state = None;
                 let applied = std::panic::catch_unwind(AssertUnwindSafe(|| {
                     self.doc.transact_mut().apply_update(decoded)
                 }));
@@ -240,11 +249,25 @@ impl RoomActor {
         true
     }
 
+    fn full_state_frame(&mut self) -> Bytes {
+        if let Some(frame) = &self.full_state {
+            return frame.clone();
+        }
+        let state = self
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let frame = Bytes::from(codec::encode_sync_step2(&state));
+        self.full_state = Some(frame.clone());
+        frame
+    }
+
     /// Records an applied update for storage and for every other member.
     fn accept_update(&mut self, from: Option<ConnId>, update: Bytes) {
         if update.as_ref() == EMPTY_UPDATE {
             return;
         }
+        self.full_state = None;
         self.log_updates += 1;
         self.log_bytes += update.len() as u64;
         self.outbox.push(Out::All {
@@ -279,10 +302,10 @@ impl RoomActor {
             for out in std::mem::take(&mut self.outbox) {
                 match out {
                     Out::To(conn, frame) => {
-                        if let Some((_, o)) = self.conns.iter().find(|(c, _)| *c == conn) {
-                            if o.frames.try_send(frame).is_err() {
-                                slow.push(conn);
-                            }
+                        if let Some((_, o)) = self.conns.iter().find(|(c, _)| *c == conn)
+                            && o.frames.try_send(frame).is_err()
+                        {
+                            slow.push(conn);
                         }
                     }
                     Out::All { frame, except } => {
@@ -318,13 +341,13 @@ impl RoomActor {
     fn drop_conn(&mut self, conn: ConnId) {
         let before = self.conns.len();
         self.conns.retain(|(c, _)| *c != conn);
-        if self.conns.len() != before {
-            if let Some(msg) = self.presence.remove_conn(conn) {
-                self.outbox.push(Out::All {
-                    frame: msg.into(),
-                    except: None,
-                });
-            }
+        if self.conns.len() != before
+            && let Some(msg) = self.presence.remove_conn(conn)
+        {
+            self.outbox.push(Out::All {
+                frame: msg.into(),
+                except: None,
+            });
         }
     }
 

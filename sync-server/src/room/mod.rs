@@ -164,10 +164,10 @@ impl Rooms {
 
     /// The live actor of `name`, started (and loaded from the store) if there is none.
     fn handle(self: &Arc<Self>, name: &str) -> RoomHandle {
-        if let Some(h) = self.map.get(name) {
-            if !h.tx.is_closed() {
-                return h.clone();
-            }
+        if let Some(h) = self.map.get(name)
+            && !h.tx.is_closed()
+        {
+            return h.clone();
         }
         let name: Arc<str> = name.into();
         let entry = self.map.entry(name.clone());

@@ -83,6 +83,10 @@ impl Presence {
     pub fn len(&self) -> usize {
         self.states.len()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
 }
 
 #[cfg(test)]
