@@ -19,6 +19,8 @@ pub struct App {
     /// The address clients reach us at, for links.
     pub public_addr: std::net::SocketAddr,
     next_conn: AtomicU64,
+    /// Open WebSocket connections (for /metrics).
+    pub open_connections: AtomicU64,
 }
 
 impl App {
@@ -36,6 +38,7 @@ impl App {
             tracker,
             public_addr,
             next_conn: AtomicU64::new(1),
+            open_connections: AtomicU64::new(0),
         }
     }
 

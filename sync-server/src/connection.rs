@@ -68,6 +68,7 @@ pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId) {
         }
     };
     tracing::debug!(room, conn, "joined");
+    app.open_connections.fetch_add(1, Ordering::Relaxed);
     let last_seen = Arc::new(LastSeen {
         start: Instant::now(),
         ms: AtomicU64::new(0),
@@ -76,6 +77,7 @@ pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId) {
     let writer = write_loop(sink, queue, &kick, &last_seen, &app);
     tokio::join!(reader, writer);
     handle.leave(conn).await;
+    app.open_connections.fetch_sub(1, Ordering::Relaxed);
     tracing::debug!(room, conn, code = kick.code(), "left");
 }
 

@@ -5,6 +5,8 @@ mod durability;
 mod harness;
 mod http;
 mod interop;
+mod keepalive;
 mod random;
+mod rooms;
 mod slow;
 mod sync;

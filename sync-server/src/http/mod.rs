@@ -27,6 +27,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(app)
 }
@@ -45,6 +46,17 @@ async fn readyz(State(app): State<Arc<App>>) -> Result<(StatusCode, &'static str
         ApiError::Unavailable("storage unavailable".into())
     })?;
     Ok((StatusCode::OK, "ready"))
+}
+
+/// Prometheus text exposition of the server's gauges.
+async fn metrics(State(app): State<Arc<App>>) -> String {
+    let conns = app.open_connections.load(std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "# HELP tandem_rooms_loaded Rooms held in memory.\n# TYPE tandem_rooms_loaded gauge\ntandem_rooms_loaded {}\n\
+         # HELP tandem_connections_open Open WebSocket connections.\n# TYPE tandem_connections_open gauge\ntandem_connections_open {}\n",
+        app.rooms.loaded(),
+        conns
+    )
 }
 
 /// Checks a room name from a path segment.

@@ -1,0 +1,105 @@
+//! Room lifecycle: idle rooms are flushed and unloaded, and a room whose stored state cannot be
+//! loaded refuses connections (1013) without ever writing over what is stored.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::harness::*;
+
+async fn rooms_loaded(server: &Server) -> u64 {
+    let text = reqwest::get(server.http("/metrics")).await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("tandem_rooms_loaded "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("tandem_rooms_loaded in /metrics")
+}
+
+#[tokio::test]
+async fn idle_rooms_are_unloaded_after_a_final_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--room-idle-ms", "200"]);
+    let p = peer(&server, "idle").await;
+    for i in 0..20 {
+        append(p.doc(), "notes.md", &format!("line {i}\n"));
+    }
+    let expected = file_text(p.doc(), "notes.md");
+    // Make sure the server has everything before leaving.
+    let q = peer(&server, "idle").await;
+    eventually("second peer has it", || file_text(q.doc(), "notes.md") == expected).await;
+    p.close().await;
+    q.close().await;
+    let start = std::time::Instant::now();
+    while rooms_loaded(&server).await != 0 {
+        assert!(start.elapsed() < PATIENCE, "room never unloaded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Loaded again from storage on the next join.
+    let fresh = peer(&server, "idle").await;
+    assert_eq!(file_text(fresh.doc(), "notes.md"), expected);
+}
+
+async fn table_dump(db: &std::path::Path) -> Vec<(i64, String, Vec<u8>)> {
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let rows: Vec<(i64, String, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, room, data FROM updates ORDER BY seq").fetch_all(&pool).await.unwrap();
+    let snaps: Vec<(i64, String, Vec<u8>)> =
+        sqlx::query_as("SELECT upto_seq, room, data FROM snapshots ORDER BY room, upto_seq").fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    rows.into_iter().chain(snaps).collect()
+}
+
+#[tokio::test]
+async fn a_room_that_fails_to_load_refuses_with_1013_and_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    let p = peer(&server, "broken").await;
+    append(p.doc(), "a.txt", "precious");
+    let ok = peer(&server, "fine").await;
+    append(ok.doc(), "b.txt", "other room");
+    let check = peer(&server, "broken").await;
+    eventually("stored", || file_text(check.doc(), "a.txt") == "precious").await;
+    p.abort();
+    check.abort();
+    ok.abort();
+    assert_eq!(server.terminate(), Some(0));
+
+    // Corrupt the room's log behind the server's back.
+    let db = dir.path().join("tandem.db");
+    {
+        let url = format!("sqlite://{}", db.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("INSERT INTO updates (room, data, created_at) VALUES ('broken', x'ffffffff0102', 0)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let before = table_dump(&db).await;
+
+    server.restart();
+    for _ in 0..3 {
+        let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url("broken")).await.unwrap();
+        let code = within(async {
+            loop {
+                match ws.next().await {
+                    Some(Ok(WsMessage::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+                    Some(Ok(_)) => continue,
+                    _ => break None,
+                }
+            }
+        })
+        .await;
+        assert_eq!(code, Some(protocol::close::TRY_AGAIN_LATER));
+    }
+    // The HTTP API says so too, and other rooms are unaffected.
+    let res = reqwest::get(server.http("/api/rooms/broken/files")).await.unwrap();
+    assert_eq!(res.status(), 503);
+    let other = peer(&server, "fine").await;
+    assert_eq!(file_text(other.doc(), "b.txt"), "other room");
+    other.close().await;
+    assert_eq!(server.terminate(), Some(0));
+    assert_eq!(table_dump(&db).await, before, "stored state was modified");
+}
