@@ -217,6 +217,16 @@ pub fn decode_state_vector(payload: &[u8]) -> Result<StateVector, ProtocolError>
 /// Decodes a v1 document update. yrs asserts on some malformed input (client ids past 2^53), so
 /// a panic inside the decoder is caught and reported as an invalid update.
 pub fn decode_update(payload: &[u8]) -> Result<yrs::Update, ProtocolError> {
+    // yrs reserves (and initialises) a hash table for the declared client count before reading
+    // any entry: a 5-byte frame could make it touch gigabytes. Each entry takes at least 3 bytes.
+    let mut cur = Cursor::new(payload);
+    let clients: u64 = cur.read_var()?;
+    if clients > (payload.len() / 3) as u64 {
+        return Err(ProtocolError::InvalidUpdate(format!(
+            "declares {clients} clients in {} bytes",
+            payload.len()
+        )));
+    }
     match std::panic::catch_unwind(|| yrs::Update::decode_v1(payload)) {
         Ok(Ok(update)) => Ok(update),
         Ok(Err(e)) => Err(ProtocolError::InvalidUpdate(e.to_string())),
@@ -356,6 +366,17 @@ mod tests {
                 "accepted {case:?}"
             );
         }
+    }
+
+    #[test]
+    fn updates_declaring_more_clients_than_bytes_are_refused_before_yrs_allocates() {
+        // 50 million clients in a 6-byte update.
+        let mut bomb = Vec::new();
+        bomb.write_var(50_000_000u64);
+        bomb.extend_from_slice(&[0, 0]);
+        assert!(matches!(decode_update(&bomb), Err(ProtocolError::InvalidUpdate(_))));
+        assert!(decode_update(&sample_update()).is_ok());
+        assert!(decode_update(&[0, 0]).is_ok(), "the empty update");
     }
 
     #[test]

@@ -191,3 +191,24 @@ pub fn append(doc: &Doc, path: &str, s: &str) {
     yrs::Text::insert(&text, &mut txn, len, s);
 }
 
+/// Reads (and discards) frames from a raw WebSocket until the server's Close frame; returns its
+/// code, or how the connection ended without one.
+#[allow(dead_code)]
+pub async fn read_until_close<S>(
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+) -> Result<u16, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+    loop {
+        match ws.next().await {
+            Some(Ok(WsMessage::Close(Some(frame)))) => return Ok(u16::from(frame.code)),
+            Some(Ok(WsMessage::Close(None))) => return Err("close frame without a code".into()),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(format!("connection failed before a close frame: {e}")),
+            None => return Err("connection ended without a close frame".into()),
+        }
+    }
+}
