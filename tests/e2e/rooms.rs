@@ -103,3 +103,38 @@ async fn a_room_that_fails_to_load_refuses_with_1013_and_is_never_overwritten() 
     assert_eq!(server.terminate(), Some(0));
     assert_eq!(table_dump(&db).await, before, "stored state was modified");
 }
+
+#[tokio::test]
+async fn the_log_is_compacted_into_a_snapshot_past_its_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--compact-after-updates", "25", "--keep-snapshots", "2"]);
+    let p = peer(&server, "compact").await;
+    let watcher = peer(&server, "compact").await;
+    for i in 0..100 {
+        append(p.doc(), "log.txt", &format!("{i};"));
+        // One update per message, so the log really grows one entry at a time.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let expected = file_text(p.doc(), "log.txt");
+    eventually("watcher caught up", || file_text(watcher.doc(), "log.txt") == expected).await;
+    p.abort();
+    watcher.abort();
+    assert_eq!(server.terminate(), Some(0));
+
+    let db = dir.path().join("tandem.db");
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_as::<_, (i64,)>(sql).fetch_one(&pool).await.unwrap().0 }
+    };
+    let log_entries = count("SELECT COUNT(*) FROM updates WHERE room = 'compact'").await;
+    let snapshots = count("SELECT COUNT(*) FROM snapshots WHERE room = 'compact'").await;
+    pool.close().await;
+    assert!(log_entries < 25, "log not compacted: {log_entries} entries left");
+    assert!((1..=2).contains(&snapshots), "{snapshots} snapshots kept");
+
+    server.restart();
+    let fresh = peer(&server, "compact").await;
+    assert_eq!(file_text(fresh.doc(), "log.txt"), expected);
+}
