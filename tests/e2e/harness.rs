@@ -212,3 +212,25 @@ where
         }
     }
 }
+
+/// One gauge from the server's `/metrics` page.
+pub async fn metric(server: &Server, name: &str) -> u64 {
+    let text = reqwest::get(server.http("/metrics")).await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+}
+
+/// Polls the server's gauge `name` until it equals `want` (or fails after `PATIENCE`).
+pub async fn metric_reaches(server: &Server, name: &str, want: u64) {
+    let start = std::time::Instant::now();
+    loop {
+        let got = metric(server, name).await;
+        if got == want {
+            return;
+        }
+        assert!(start.elapsed() < PATIENCE, "{name} stuck at {got}, wanted {want}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -8,14 +8,6 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::harness::*;
 
-async fn rooms_loaded(server: &Server) -> u64 {
-    let text = reqwest::get(server.http("/metrics")).await.unwrap().text().await.unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("tandem_rooms_loaded "))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("tandem_rooms_loaded in /metrics")
-}
-
 #[tokio::test]
 async fn idle_rooms_are_unloaded_after_a_final_flush() {
     let dir = tempfile::tempdir().unwrap();
@@ -30,11 +22,7 @@ async fn idle_rooms_are_unloaded_after_a_final_flush() {
     eventually("second peer has it", || file_text(q.doc(), "notes.md") == expected).await;
     p.close().await;
     q.close().await;
-    let start = std::time::Instant::now();
-    while rooms_loaded(&server).await != 0 {
-        assert!(start.elapsed() < PATIENCE, "room never unloaded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    metric_reaches(&server, "tandem_rooms_loaded", 0).await;
     // Loaded again from storage on the next join.
     let fresh = peer(&server, "idle").await;
     assert_eq!(file_text(fresh.doc(), "notes.md"), expected);
