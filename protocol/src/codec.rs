@@ -35,7 +35,10 @@ pub enum Message {
     Auth(AuthMessage),
     QueryAwareness,
     /// A tag this protocol version does not know; kept so callers can ignore it knowingly.
-    Unknown { tag: u64, payload: Bytes },
+    Unknown {
+        tag: u64,
+        payload: Bytes,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,9 +53,14 @@ pub enum SyncMessage {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthMessage {
-    PermissionDenied { reason: String },
+    PermissionDenied {
+        reason: String,
+    },
     /// Any other auth kind; y-protocols clients ignore these.
-    Other { kind: u64, payload: Bytes },
+    Other {
+        kind: u64,
+        payload: Bytes,
+    },
 }
 
 impl Message {
@@ -87,7 +95,10 @@ impl Message {
                 } else {
                     let rest = frame.slice(cur.next..);
                     cur.next = frame.len();
-                    Message::Auth(AuthMessage::Other { kind, payload: rest })
+                    Message::Auth(AuthMessage::Other {
+                        kind,
+                        payload: rest,
+                    })
                 }
             }
             MSG_QUERY_AWARENESS => Message::QueryAwareness,
@@ -178,7 +189,11 @@ pub fn parse_awareness(payload: &[u8]) -> Result<Vec<AwarenessEntry<'_>>, Protoc
                 "state is not JSON: {json:.64}"
             )));
         }
-        entries.push(AwarenessEntry { client, clock, json });
+        entries.push(AwarenessEntry {
+            client,
+            clock,
+            json,
+        });
     }
     if cur.has_content() {
         return Err(ProtocolError::Trailing(payload.len() - cur.next));
@@ -187,7 +202,9 @@ pub fn parse_awareness(payload: &[u8]) -> Result<Vec<AwarenessEntry<'_>>, Protoc
 }
 
 /// Encodes awareness entries as an update payload (wrap it with `encode_awareness` to send).
-pub fn encode_awareness_entries<'a>(entries: impl ExactSizeIterator<Item = AwarenessEntry<'a>>) -> Vec<u8> {
+pub fn encode_awareness_entries<'a>(
+    entries: impl ExactSizeIterator<Item = AwarenessEntry<'a>>,
+) -> Vec<u8> {
     let mut out = Vec::new();
     out.write_var(entries.len() as u64);
     for e in entries {
@@ -355,9 +372,13 @@ mod tests {
             &[0, 0, 1, 0xff],                // state vector that does not decode
             &[1, 3, 1, 2, 3],                // awareness garbage
             &[0, 2, 1, 0, 99],               // trailing bytes
-            &[0, 0, 3, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1], // client id past 2^53
+            &[
+                0, 0, 3, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1,
+            ], // client id past 2^53
             &[0, 0, 5, 0xff, 0xff, 0xff, 0xff, 0x0f], // state vector claiming 4 billion entries
-            &[1, 6, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 0], // awareness id past 2^53
+            &[
+                1, 6, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, 0,
+            ], // awareness id past 2^53
             &[2, 0, 10, b'a'],               // auth reason cut short
         ];
         for case in cases {
@@ -374,7 +395,10 @@ mod tests {
         let mut bomb = Vec::new();
         bomb.write_var(50_000_000u64);
         bomb.extend_from_slice(&[0, 0]);
-        assert!(matches!(decode_update(&bomb), Err(ProtocolError::InvalidUpdate(_))));
+        assert!(matches!(
+            decode_update(&bomb),
+            Err(ProtocolError::InvalidUpdate(_))
+        ));
         assert!(decode_update(&sample_update()).is_ok());
         assert!(decode_update(&[0, 0]).is_ok(), "the empty update");
     }

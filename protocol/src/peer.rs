@@ -11,8 +11,8 @@ use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, Origin, ReadTxn, StateVector, Transact};
 
-use crate::codec::{self, AuthMessage, Message, SyncMessage};
 use crate::ProtocolError;
+use crate::codec::{self, AuthMessage, Message, SyncMessage};
 
 /// Transactions applied from the network carry this origin so they are not echoed back.
 pub const REMOTE_ORIGIN: &str = "tandem:remote";
@@ -98,7 +98,11 @@ impl Peer {
     /// Queued local updates are dropped here on purpose: the server answers our step1 with its own,
     /// and our step2 reply carries everything it lacks, queued edits included.
     pub fn on_connect(&mut self) -> Vec<Vec<u8>> {
-        self.outbox.lock().unwrap_or_else(|p| p.into_inner()).updates.clear();
+        self.outbox
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .updates
+            .clear();
         self.synced = false;
         let sv = self.doc().transact().state_vector();
         let mut out = vec![codec::encode_sync_step1(&sv)];
@@ -166,11 +170,20 @@ impl Peer {
 
     /// Local edits made since the last call, as sync-update messages (merged when many).
     pub fn take_local_updates(&mut self) -> Vec<Vec<u8>> {
-        let mut updates = std::mem::take(&mut self.outbox.lock().unwrap_or_else(|p| p.into_inner()).updates);
+        let mut updates = std::mem::take(
+            &mut self
+                .outbox
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .updates,
+        );
         if updates.len() > 1 {
             merge_in_place(&mut updates);
         }
-        updates.iter().map(|u| codec::encode_sync_update(u)).collect()
+        updates
+            .iter()
+            .map(|u| codec::encode_sync_update(u))
+            .collect()
     }
 
     /// Sets our presence (a JSON object) and returns the message announcing it.
@@ -287,7 +300,10 @@ mod tests {
         for m in queued {
             b.receive(&Bytes::from(m)).unwrap();
         }
-        assert!(b.take_local_updates().is_empty(), "remote updates are not echoed");
+        assert!(
+            b.take_local_updates().is_empty(),
+            "remote updates are not echoed"
+        );
         let tb = b.doc().get_or_insert_text("t");
         assert_eq!(tb.get_string(&b.doc().transact()).len(), 200);
     }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use yrs::types::ToJson;
 use yrs::{
-    ArrayRef, Doc, GetString, Map, MapRef, OffsetKind, Out, ReadTxn, Text, TextPrelim,
-    TextRef, Transact, TransactionMut, WriteTxn,
+    ArrayRef, Doc, GetString, Map, MapRef, OffsetKind, Out, ReadTxn, Text, TextPrelim, TextRef,
+    Transact, TransactionMut, WriteTxn,
 };
 
 pub const FILES: &str = "files";
@@ -116,7 +116,13 @@ fn unit_len(s: &str, unit: OffsetKind) -> u32 {
     }
 }
 
-fn apply_diff(txn: &mut TransactionMut<'_>, text: &TextRef, old: &str, new: &str, unit: OffsetKind) {
+fn apply_diff(
+    txn: &mut TransactionMut<'_>,
+    text: &TextRef,
+    old: &str,
+    new: &str,
+    unit: OffsetKind,
+) {
     let diff = similar::TextDiff::configure()
         .algorithm(similar::Algorithm::Myers)
         .timeout(DIFF_DEADLINE)
@@ -180,12 +186,21 @@ mod tests {
             assert_eq!(outcome, WriteOutcome::Changed);
             // A minimal diff touches few blocks: the update is far smaller than the text.
             let update = doc.transact().encode_state_as_update_v1(&before);
-            assert!(update.len() < 64 + new.len() / 2, "update of {} bytes", update.len());
+            assert!(
+                update.len() < 64 + new.len() / 2,
+                "update of {} bytes",
+                update.len()
+            );
         }
         // And a replica that replays it ends up equal.
         let other = Doc::new();
-        let full = doc.transact().encode_state_as_update_v1(&StateVector::default());
-        other.transact_mut().apply_update(Update::decode_v1(&full).unwrap()).unwrap();
+        let full = doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        other
+            .transact_mut()
+            .apply_update(Update::decode_v1(&full).unwrap())
+            .unwrap();
         assert_eq!(read_file(&other, "a.txt").as_deref(), Some(new));
     }
 

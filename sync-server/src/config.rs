@@ -173,16 +173,30 @@ impl ServeArgs {
                 .max_message_bytes
                 .or(file.max_message_bytes)
                 .unwrap_or(d.max_message_bytes),
-            outbound_queue: self.outbound_queue.or(file.outbound_queue).unwrap_or(d.outbound_queue),
+            outbound_queue: self
+                .outbound_queue
+                .or(file.outbound_queue)
+                .unwrap_or(d.outbound_queue),
             room_inbox: self.room_inbox.or(file.room_inbox).unwrap_or(d.room_inbox),
-            persist_queue: self.persist_queue.or(file.persist_queue).unwrap_or(d.persist_queue),
-            room_idle: self.room_idle_ms.or(file.room_idle_ms).map(ms).unwrap_or(d.room_idle),
+            persist_queue: self
+                .persist_queue
+                .or(file.persist_queue)
+                .unwrap_or(d.persist_queue),
+            room_idle: self
+                .room_idle_ms
+                .or(file.room_idle_ms)
+                .map(ms)
+                .unwrap_or(d.room_idle),
             ping_interval: self
                 .ping_interval_ms
                 .or(file.ping_interval_ms)
                 .map(ms)
                 .unwrap_or(d.ping_interval),
-            dead_after: self.dead_after_ms.or(file.dead_after_ms).map(ms).unwrap_or(d.dead_after),
+            dead_after: self
+                .dead_after_ms
+                .or(file.dead_after_ms)
+                .map(ms)
+                .unwrap_or(d.dead_after),
             compact_after_updates: self
                 .compact_after_updates
                 .or(file.compact_after_updates)
@@ -191,7 +205,10 @@ impl ServeArgs {
                 .compact_after_bytes
                 .or(file.compact_after_bytes)
                 .unwrap_or(d.compact_after_bytes),
-            keep_snapshots: self.keep_snapshots.or(file.keep_snapshots).unwrap_or(d.keep_snapshots),
+            keep_snapshots: self
+                .keep_snapshots
+                .or(file.keep_snapshots)
+                .unwrap_or(d.keep_snapshots),
             read_buffer_bytes: self
                 .read_buffer_bytes
                 .or(file.read_buffer_bytes)
@@ -259,7 +276,10 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.durability, Durability::Strict);
         assert_eq!(c.outbound_queue, 9);
-        assert_eq!(c.commit_interval, MAX_COMMIT_INTERVAL, "clamped to the loss window");
+        assert_eq!(
+            c.commit_interval, MAX_COMMIT_INTERVAL,
+            "clamped to the loss window"
+        );
         assert_eq!(c.data_dir, PathBuf::from("./tandem-data"));
     }
 

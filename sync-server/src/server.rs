@@ -17,7 +17,11 @@ use crate::room::persist::Persister;
 use crate::store::{SqliteStore, Store};
 
 /// Serves on `listener` until `shutdown` is cancelled; returns once every room is flushed.
-pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> Result<(), ServerError> {
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(&config.data_dir).await?);
     let config = Arc::new(config);
     let addr = listener.local_addr()?;
@@ -26,10 +30,21 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         Durability::Batched => config.commit_interval,
     };
     let storage_tasks = TaskTracker::new();
-    let persister = Persister::spawn(store.clone(), config.persist_queue, commit_interval, &storage_tasks);
+    let persister = Persister::spawn(
+        store.clone(),
+        config.persist_queue,
+        commit_interval,
+        &storage_tasks,
+    );
     let tasks = TaskTracker::new();
     let rooms = Rooms::new(&config, store, persister, tasks.clone(), shutdown.clone());
-    let app = Arc::new(App::new(config.clone(), rooms, shutdown.clone(), tasks.clone(), addr));
+    let app = Arc::new(App::new(
+        config.clone(),
+        rooms,
+        shutdown.clone(),
+        tasks.clone(),
+        addr,
+    ));
     tracing::info!(%addr, data_dir = %config.data_dir.display(), durability = ?config.durability, "serving");
 
     // Nagle plus delayed ACKs would add tens of milliseconds to small frames.

@@ -39,7 +39,12 @@ pub async fn sync(
     tracker.spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+                let ws = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(config),
+                )
+                .await;
                 crate::connection::serve(ws, room, app, conn).await;
             }
             Err(e) => tracing::info!(error = %e, "websocket upgrade failed"),
@@ -51,7 +56,8 @@ pub async fn sync(
     h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     h.insert(
         header::SEC_WEBSOCKET_ACCEPT,
-        HeaderValue::from_str(&derive_accept_key(key.as_bytes())).map_err(|_| ApiError::NotWebSocket)?,
+        HeaderValue::from_str(&derive_accept_key(key.as_bytes()))
+            .map_err(|_| ApiError::NotWebSocket)?,
     );
     Ok(res)
 }
@@ -72,5 +78,11 @@ fn websocket_key(headers: &HeaderMap) -> Option<String> {
     if headers.get(header::SEC_WEBSOCKET_VERSION)? != "13" {
         return None;
     }
-    Some(headers.get(header::SEC_WEBSOCKET_KEY)?.to_str().ok()?.to_owned())
+    Some(
+        headers
+            .get(header::SEC_WEBSOCKET_KEY)?
+            .to_str()
+            .ok()?
+            .to_owned(),
+    )
 }

@@ -37,7 +37,13 @@ fn zero_limits_are_refused() {
 fn help_lists_the_settings() {
     let out = tandem().args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--listen", "--data-dir", "--durability", "--max-message-bytes", "--outbound-queue"] {
+    for flag in [
+        "--listen",
+        "--data-dir",
+        "--durability",
+        "--max-message-bytes",
+        "--outbound-queue",
+    ] {
         assert!(help.contains(flag), "missing {flag}");
     }
 }

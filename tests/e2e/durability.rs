@@ -22,7 +22,8 @@ async fn graceful_restart_keeps_everything_and_says_going_away() {
         append(b.doc(), "b.txt", &format!("b{i};"));
     }
     eventually("exchange", || {
-        markers(&file_text(a.doc(), "b.txt")).len() == 50 && markers(&file_text(b.doc(), "a.txt")).len() == 50
+        markers(&file_text(a.doc(), "b.txt")).len() == 50
+            && markers(&file_text(b.doc(), "a.txt")).len() == 50
     })
     .await;
 
@@ -56,7 +57,10 @@ async fn kill9_in_strict_mode_loses_nothing_any_client_received() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     });
-    eventually("watcher received a good amount", || markers(&file_text(watcher.doc(), "log.txt")).len() >= 300).await;
+    eventually("watcher received a good amount", || {
+        markers(&file_text(watcher.doc(), "log.txt")).len() >= 300
+    })
+    .await;
     server.kill9();
     typing.abort();
     // Whatever the watcher holds now came from the server before the crash.
@@ -69,8 +73,16 @@ async fn kill9_in_strict_mode_loses_nothing_any_client_received() {
     let fresh = peer(&server, "strict").await;
     let recovered = file_text(fresh.doc(), "log.txt");
     let recovered: std::collections::HashSet<&str> = markers(&recovered).into_iter().collect();
-    let missing: Vec<&str> = markers(&seen).into_iter().filter(|m| !recovered.contains(m)).collect();
-    assert!(missing.is_empty(), "lost {} updates a client had received: {:?}", missing.len(), &missing[..missing.len().min(10)]);
+    let missing: Vec<&str> = markers(&seen)
+        .into_iter()
+        .filter(|m| !recovered.contains(m))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "lost {} updates a client had received: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
 }
 
 #[tokio::test]
@@ -80,7 +92,10 @@ async fn kill9_in_batched_mode_converges_after_reconnect_with_nothing_lost() {
     let a = peer(&server, "batched").await;
     let b = peer(&server, "batched").await;
     append(a.doc(), "f.txt", "");
-    eventually("file everywhere", || protocol::schema::list_files(b.doc()).len() == 1).await;
+    eventually("file everywhere", || {
+        protocol::schema::list_files(b.doc()).len() == 1
+    })
+    .await;
     for i in 0..100 {
         append(a.doc(), "f.txt", &format!("a{i};"));
         append(b.doc(), "f.txt", &format!("b{i};"));

@@ -40,7 +40,11 @@ pub struct Server {
 impl Server {
     /// Starts a server on a fresh port with `data_dir` and extra flags.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
-        Self::start_on(data_dir, "127.0.0.1:0", extra.iter().map(|s| s.to_string()).collect())
+        Self::start_on(
+            data_dir,
+            "127.0.0.1:0",
+            extra.iter().map(|s| s.to_string()).collect(),
+        )
     }
 
     fn start_on(data_dir: &Path, listen: &str, args: Vec<String>) -> Server {
@@ -55,7 +59,10 @@ impl Server {
             .arg("--data-dir")
             .arg(data_dir)
             .args(&args)
-            .env("TANDEM_LOG", std::env::var("TANDEM_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "TANDEM_LOG",
+                std::env::var("TANDEM_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -215,7 +222,12 @@ where
 
 /// One gauge from the server's `/metrics` page.
 pub async fn metric(server: &Server, name: &str) -> u64 {
-    let text = reqwest::get(server.http("/metrics")).await.unwrap().text().await.unwrap();
+    let text = reqwest::get(server.http("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|v| v.trim().parse().ok())
@@ -230,7 +242,10 @@ pub async fn metric_reaches(server: &Server, name: &str, want: u64) {
         if got == want {
             return;
         }
-        assert!(start.elapsed() < PATIENCE, "{name} stuck at {got}, wanted {want}");
+        assert!(
+            start.elapsed() < PATIENCE,
+            "{name} stuck at {got}, wanted {want}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -20,7 +20,12 @@ async fn put_reaches_a_connected_peer_as_a_minimal_edit_and_export_matches() {
         .await
         .unwrap();
     assert_eq!(created["room"], "api");
-    assert!(created["links"]["websocket"].as_str().unwrap().ends_with("/sync/api"));
+    assert!(
+        created["links"]["websocket"]
+            .as_str()
+            .unwrap()
+            .ends_with("/sync/api")
+    );
 
     let p = peer(&server, "api").await;
     assert_eq!(file_text(p.doc(), "main.py"), "print('hello')\n");
@@ -40,17 +45,48 @@ async fn put_reaches_a_connected_peer_as_a_minimal_edit_and_export_matches() {
     })
     .await;
 
-    let listed: Value = http.get(server.http("/api/rooms/api/files")).send().await.unwrap().json().await.unwrap();
+    let listed: Value = http
+        .get(server.http("/api/rooms/api/files"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["files"][0]["path"], "main.py");
 
-    let export: Value = http.get(server.http("/api/rooms/api/export")).send().await.unwrap().json().await.unwrap();
+    let export: Value = http
+        .get(server.http("/api/rooms/api/export"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(export, protocol::schema::export_json(p.doc()));
 
-    let body = http.get(server.http("/api/rooms/api/files/main.py")).send().await.unwrap().text().await.unwrap();
+    let body = http
+        .get(server.http("/api/rooms/api/files/main.py"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(body, file_text(p.doc(), "main.py"));
 
-    assert_eq!(http.delete(server.http("/api/rooms/api/files/main.py")).send().await.unwrap().status(), 204);
-    eventually("peer sees the delete", || protocol::schema::list_files(p.doc()).is_empty()).await;
+    assert_eq!(
+        http.delete(server.http("/api/rooms/api/files/main.py"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    eventually("peer sees the delete", || {
+        protocol::schema::list_files(p.doc()).is_empty()
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -73,12 +109,34 @@ async fn errors_are_json_with_status_and_code() {
         assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()));
     }
     let long = "x".repeat(129);
-    let res = http.get(server.http(&format!("/api/rooms/{long}/files"))).send().await.unwrap();
+    let res = http
+        .get(server.http(&format!("/api/rooms/{long}/files")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     // A name taken by a room with files is a conflict.
-    let mk = || http.post(server.http("/api/rooms")).json(&json!({"name": "dup", "files": {"a": "1"}})).send();
+    let mk = || {
+        http.post(server.http("/api/rooms"))
+            .json(&json!({"name": "dup", "files": {"a": "1"}}))
+            .send()
+    };
     assert_eq!(mk().await.unwrap().status(), 201);
     assert_eq!(mk().await.unwrap().status(), 409);
-    assert_eq!(http.get(server.http("/healthz")).send().await.unwrap().status(), 200);
-    assert_eq!(http.get(server.http("/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http.get(server.http("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.get(server.http("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }

@@ -38,7 +38,9 @@ async fn random_peers_converge_and_survive_a_restart() {
     let mut server = Server::start(dir.path(), &[]);
     let url = server.ws_url("random");
     let mut rng = StdRng::seed_from_u64(SEED);
-    let docs: Vec<Doc> = (0..PEERS).map(|i| Doc::with_client_id(i as u64 + 1)).collect();
+    let docs: Vec<Doc> = (0..PEERS)
+        .map(|i| Doc::with_client_id(i as u64 + 1))
+        .collect();
     let mut clients: Vec<Option<Client>> = Vec::new();
     for d in &docs {
         let c = Client::connect(url.clone(), d.clone(), fast_reconnect());
@@ -47,7 +49,10 @@ async fn random_peers_converge_and_survive_a_restart() {
     }
     append(&docs[0], "doc.txt", "seed");
     for d in &docs {
-        eventually("file everywhere", || protocol::schema::list_files(d).len() == 1).await;
+        eventually("file everywhere", || {
+            protocol::schema::list_files(d).len() == 1
+        })
+        .await;
     }
 
     for step in 0..STEPS {
@@ -62,7 +67,11 @@ async fn random_peers_converge_and_survive_a_restart() {
             // Reconnect (the handshake must resync both ways).
             1 => {
                 if clients[i].is_none() {
-                    clients[i] = Some(Client::connect(url.clone(), docs[i].clone(), fast_reconnect()));
+                    clients[i] = Some(Client::connect(
+                        url.clone(),
+                        docs[i].clone(),
+                        fast_reconnect(),
+                    ));
                 }
             }
             _ => random_edit(&mut rng, &docs[i]),
@@ -74,11 +83,18 @@ async fn random_peers_converge_and_survive_a_restart() {
     }
     for (i, slot) in clients.iter_mut().enumerate() {
         if slot.is_none() {
-            *slot = Some(Client::connect(url.clone(), docs[i].clone(), fast_reconnect()));
+            *slot = Some(Client::connect(
+                url.clone(),
+                docs[i].clone(),
+                fast_reconnect(),
+            ));
         }
     }
     let text = |d: &Doc| file_text(d, "doc.txt");
-    eventually("all replicas equal", || docs.iter().all(|d| text(d) == text(&docs[0]))).await;
+    eventually("all replicas equal", || {
+        docs.iter().all(|d| text(d) == text(&docs[0]))
+    })
+    .await;
     let final_text = text(&docs[0]);
     assert!(!final_text.is_empty());
 

@@ -16,7 +16,10 @@ async fn converge(n: usize) {
     // wins in a Y.Map), then everyone types into the same Y.Text concurrently.
     append(peers[0].doc(), "main.py", "");
     for p in &peers {
-        eventually("file created everywhere", || protocol::schema::list_files(p.doc()).len() == 1).await;
+        eventually("file created everywhere", || {
+            protocol::schema::list_files(p.doc()).len() == 1
+        })
+        .await;
     }
     for (i, p) in peers.iter().enumerate() {
         for k in 0..5 {
@@ -25,7 +28,10 @@ async fn converge(n: usize) {
     }
     let expected_len = (0..n).map(|i| 5 * format!("[{i}:0]").len()).sum::<usize>();
     for p in &peers {
-        eventually("every edit everywhere", || file_text(p.doc(), "main.py").len() == expected_len).await;
+        eventually("every edit everywhere", || {
+            file_text(p.doc(), "main.py").len() == expected_len
+        })
+        .await;
     }
     let first = file_text(peers[0].doc(), "main.py");
     for p in &peers {
@@ -59,14 +65,28 @@ async fn awareness_arrives_and_is_removed_on_disconnect() {
     let b = peer(&server, "aw").await;
     a.set_awareness(json!({"user": {"name": "ada", "kind": "human"}}));
     let a_id = a.doc().client_id().get();
-    eventually("b sees a", || b.presence().iter().any(|(id, s)| *id == a_id && s["user"]["name"] == "ada")).await;
+    eventually("b sees a", || {
+        b.presence()
+            .iter()
+            .any(|(id, s)| *id == a_id && s["user"]["name"] == "ada")
+    })
+    .await;
 
     // A newcomer is told about everyone already present.
     let c = peer(&server, "aw").await;
-    eventually("c sees a", || c.presence().iter().any(|(id, _)| *id == a_id)).await;
+    eventually("c sees a", || {
+        c.presence().iter().any(|(id, _)| *id == a_id)
+    })
+    .await;
 
     // An abrupt disconnect (no close frame) removes a's presence for everyone else.
     a.abort();
-    eventually("b forgets a", || b.presence().iter().all(|(id, _)| *id != a_id)).await;
-    eventually("c forgets a", || c.presence().iter().all(|(id, _)| *id != a_id)).await;
+    eventually("b forgets a", || {
+        b.presence().iter().all(|(id, _)| *id != a_id)
+    })
+    .await;
+    eventually("c forgets a", || {
+        c.presence().iter().all(|(id, _)| *id != a_id)
+    })
+    .await;
 }

@@ -55,7 +55,10 @@ pub async fn read(
     let room = room_name(&room)?;
     let path = file_path(&path)?;
     let p = path.clone();
-    let text = app.rooms.read(room, move |doc| schema::read_file(doc, &p)).await?;
+    let text = app
+        .rooms
+        .read(room, move |doc| schema::read_file(doc, &p))
+        .await?;
     let text = text.ok_or_else(|| ApiError::NotFound(format!("file {path}")))?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text))
 }
@@ -79,7 +82,10 @@ pub async fn write(
         WriteOutcome::Changed => (StatusCode::OK, "changed"),
         WriteOutcome::Unchanged => (StatusCode::OK, "unchanged"),
     };
-    Ok((status, Json(serde_json::json!({ "path": path, "outcome": word }))))
+    Ok((
+        status,
+        Json(serde_json::json!({ "path": path, "outcome": word })),
+    ))
 }
 
 pub async fn delete(

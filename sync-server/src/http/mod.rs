@@ -50,7 +50,9 @@ async fn readyz(State(app): State<Arc<App>>) -> Result<(StatusCode, &'static str
 
 /// Prometheus text exposition of the server's gauges.
 async fn metrics(State(app): State<Arc<App>>) -> String {
-    let conns = app.open_connections.load(std::sync::atomic::Ordering::Relaxed);
+    let conns = app
+        .open_connections
+        .load(std::sync::atomic::Ordering::Relaxed);
     format!(
         "# HELP tandem_rooms_loaded Rooms held in memory.\n# TYPE tandem_rooms_loaded gauge\ntandem_rooms_loaded {}\n\
          # HELP tandem_connections_open Open WebSocket connections.\n# TYPE tandem_connections_open gauge\ntandem_connections_open {}\n",

@@ -22,7 +22,10 @@ const EMPTY_UPDATE: &[u8] = &[0, 0];
 
 enum Out {
     To(ConnId, Bytes),
-    All { frame: Bytes, except: Option<ConnId> },
+    All {
+        frame: Bytes,
+        except: Option<ConnId>,
+    },
 }
 
 pub(super) struct RoomActor {
@@ -110,7 +113,8 @@ impl RoomActor {
             .map_err(|e| RoomError::LoadFailed(e.to_string()))?;
         let mut txn = self.doc.transact_mut();
         for blob in stored.snapshot.iter().chain(stored.updates.iter()) {
-            let update = codec::decode_update(blob).map_err(|e| RoomError::LoadFailed(e.to_string()))?;
+            let update =
+                codec::decode_update(blob).map_err(|e| RoomError::LoadFailed(e.to_string()))?;
             txn.apply_update(update)
                 .map_err(|e| RoomError::LoadFailed(e.to_string()))?;
         }
@@ -405,7 +409,10 @@ impl RoomActor {
         }
         tracing::debug!(room = %self.name, forwarded = leftovers.len(), "room unloaded");
         for cmd in leftovers {
-            if matches!(cmd, Cmd::Join { .. } | Cmd::Read(_) | Cmd::Edit(_) | Cmd::Info(_)) {
+            if matches!(
+                cmd,
+                Cmd::Join { .. } | Cmd::Read(_) | Cmd::Edit(_) | Cmd::Info(_)
+            ) {
                 let _ = self.rooms.send(&self.name, cmd).await;
             }
         }

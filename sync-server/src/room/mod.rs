@@ -210,7 +210,12 @@ impl Rooms {
     }
 
     /// Joins a connection to the room; the room then sends it step1 and awareness.
-    pub async fn join(self: &Arc<Self>, name: &str, conn: ConnId, out: Outbound) -> Result<RoomHandle, RoomError> {
+    pub async fn join(
+        self: &Arc<Self>,
+        name: &str,
+        conn: ConnId,
+        out: Outbound,
+    ) -> Result<RoomHandle, RoomError> {
         let (reply, rx) = oneshot::channel();
         self.send(name, Cmd::Join { conn, out, reply }).await?;
         rx.await.unwrap_or(Err(RoomError::ShuttingDown))
@@ -227,7 +232,8 @@ impl Rooms {
             let _ = tx.send(f(doc));
         }));
         self.send(name, cmd).await?;
-        rx.await.map_err(|_| RoomError::LoadFailed("room closed".into()))
+        rx.await
+            .map_err(|_| RoomError::LoadFailed("room closed".into()))
     }
 
     /// Edits the room's document as a server-side participant.
@@ -241,14 +247,16 @@ impl Rooms {
             let _ = tx.send(f(txn));
         }));
         self.send(name, cmd).await?;
-        rx.await.map_err(|_| RoomError::LoadFailed("room closed".into()))
+        rx.await
+            .map_err(|_| RoomError::LoadFailed("room closed".into()))
     }
 
     /// Vital signs of a room (loading it if needed).
     pub async fn info(self: &Arc<Self>, name: &str) -> Result<RoomInfo, RoomError> {
         let (tx, rx) = oneshot::channel();
         self.send(name, Cmd::Info(tx)).await?;
-        rx.await.map_err(|_| RoomError::LoadFailed("room closed".into()))
+        rx.await
+            .map_err(|_| RoomError::LoadFailed("room closed".into()))
     }
 
     /// Number of rooms loaded in memory.

@@ -147,7 +147,12 @@ impl Writer {
                 } => {
                     self.commit().await;
                     deadline = None;
-                    let upto = self.last_seq.get(&room).copied().unwrap_or(0).max(loaded_seq);
+                    let upto = self
+                        .last_seq
+                        .get(&room)
+                        .copied()
+                        .unwrap_or(0)
+                        .max(loaded_seq);
                     if let Err(e) = self.store.compact(&room, &snapshot, upto, keep).await {
                         // The log is intact; compaction will be tried again later.
                         tracing::warn!(room = %room, error = %e, "compaction failed");

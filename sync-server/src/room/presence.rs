@@ -64,7 +64,9 @@ impl Presence {
             clock: clock.wrapping_add(1),
             json: "null",
         });
-        Some(codec::encode_awareness(&codec::encode_awareness_entries(entries)))
+        Some(codec::encode_awareness(&codec::encode_awareness_entries(
+            entries,
+        )))
     }
 
     /// Everyone's current state, for a client that just joined or asked.
@@ -77,7 +79,9 @@ impl Presence {
             clock: s.clock,
             json: &s.json,
         });
-        Some(codec::encode_awareness(&codec::encode_awareness_entries(entries)))
+        Some(codec::encode_awareness(&codec::encode_awareness_entries(
+            entries,
+        )))
     }
 
     pub fn len(&self) -> usize {
