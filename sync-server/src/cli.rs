@@ -6,7 +6,11 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ServeArgs;
 
 #[derive(Debug, Parser)]
-#[command(name = "tandem", version, about = "Real-time collaboration engine for pair programming with an AI")]
+#[command(
+    name = "tandem",
+    version,
+    about = "Real-time collaboration engine for pair programming with an AI"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -16,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the sync server.
     Serve(ServeArgs),
+    /// Load-test a server over the y-websocket protocol; prints a JSON report.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Entry point of the binary.
@@ -28,10 +34,13 @@ pub fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve(args).await,
+            Command::Bench(args) => crate::bench::run(args).await,
         }
     })
 }
