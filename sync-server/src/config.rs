@@ -49,6 +49,10 @@ pub struct Config {
     pub keep_snapshots: usize,
     /// Per-connection socket read buffer.
     pub read_buffer_bytes: usize,
+    /// Broadcasts in a room gather for this long per member (up to `fanout_window_max`) before
+    /// going out as one write per member: immediate in small rooms, batched in crowded ones.
+    pub fanout_window_per_member: Duration,
+    pub fanout_window_max: Duration,
 }
 
 impl Default for Config {
@@ -69,6 +73,8 @@ impl Default for Config {
             compact_after_bytes: 4 << 20,
             keep_snapshots: 1,
             read_buffer_bytes: 8 << 10,
+            fanout_window_per_member: Duration::from_micros(20),
+            fanout_window_max: Duration::from_millis(10),
         }
     }
 }
@@ -111,6 +117,10 @@ pub struct ServeArgs {
     pub keep_snapshots: Option<usize>,
     #[arg(long, env = "TANDEM_READ_BUFFER_BYTES")]
     pub read_buffer_bytes: Option<usize>,
+    #[arg(long, env = "TANDEM_FANOUT_WINDOW_PER_MEMBER_US")]
+    pub fanout_window_per_member_us: Option<u64>,
+    #[arg(long, env = "TANDEM_FANOUT_WINDOW_MAX_MS")]
+    pub fanout_window_max_ms: Option<u64>,
 }
 
 /// The same settings as they appear in the TOML file.
@@ -132,6 +142,8 @@ struct FileConfig {
     compact_after_bytes: Option<u64>,
     keep_snapshots: Option<usize>,
     read_buffer_bytes: Option<usize>,
+    fanout_window_per_member_us: Option<u64>,
+    fanout_window_max_ms: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -213,6 +225,16 @@ impl ServeArgs {
                 .read_buffer_bytes
                 .or(file.read_buffer_bytes)
                 .unwrap_or(d.read_buffer_bytes),
+            fanout_window_per_member: self
+                .fanout_window_per_member_us
+                .or(file.fanout_window_per_member_us)
+                .map(Duration::from_micros)
+                .unwrap_or(d.fanout_window_per_member),
+            fanout_window_max: self
+                .fanout_window_max_ms
+                .or(file.fanout_window_max_ms)
+                .map(ms)
+                .unwrap_or(d.fanout_window_max),
         };
         c.validate()?;
         Ok(c)

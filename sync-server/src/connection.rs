@@ -20,11 +20,11 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::app::App;
-use crate::room::{ConnId, Kick, Outbound, RoomError};
+use crate::room::{ConnId, Frames, Kick, Outbound, RoomError};
 
 pub type Ws = WebSocketStream<TokioIo<Upgraded>>;
 
-/// Most queued frames written before one flush (one syscall for many deliveries).
+/// Most queue items written before one flush (one syscall for many deliveries).
 const WRITE_BATCH: usize = 64;
 /// How long a closing handshake may take before the socket is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -137,7 +137,7 @@ async fn read_loop(
 
 async fn write_loop(
     mut sink: SplitSink<Ws, WsMessage>,
-    mut queue: mpsc::Receiver<Bytes>,
+    mut queue: mpsc::Receiver<Frames>,
     kick: &Kick,
     last_seen: &LastSeen,
     app: &App,
@@ -152,11 +152,13 @@ async fn write_loop(
             first = queue.recv() => {
                 let Some(first) = first else { break close::GOING_AWAY };
                 let write = async {
-                    sink.feed(WsMessage::Binary(first)).await?;
+                    for frame in first.iter() {
+                        sink.feed(WsMessage::Binary(frame.clone())).await?;
+                    }
                     for _ in 1..WRITE_BATCH {
-                        match queue.try_recv() {
-                            Ok(frame) => sink.feed(WsMessage::Binary(frame)).await?,
-                            Err(_) => break,
+                        let Ok(frames) = queue.try_recv() else { break };
+                        for frame in frames.iter() {
+                            sink.feed(WsMessage::Binary(frame.clone())).await?;
                         }
                     }
                     sink.flush().await

@@ -8,10 +8,11 @@ use bytes::Bytes;
 use protocol::codec;
 use protocol::{Message, SyncMessage, close};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use super::presence::Presence;
-use super::{Cmd, ConnId, Outbound, RoomError, RoomHandle, RoomInfo, Rooms};
+use super::{Cmd, ConnId, Frames, Outbound, RoomError, RoomHandle, RoomInfo, Rooms};
 
 /// Most commands handled between two persistence/fan-out points.
 const MAX_BATCH: usize = 256;
@@ -38,6 +39,11 @@ pub(super) struct RoomActor {
     presence: Presence,
     /// Frames produced by the current batch, sent once its updates are handed to storage.
     outbox: Vec<Out>,
+    /// Broadcast frames waiting for the fan-out window (see `fanout_window`).
+    pending: Vec<(Bytes, Option<ConnId>)>,
+    /// Earliest time the next broadcast may go out, and the timer armed for it.
+    next_fanout: Instant,
+    fanout_at: Option<Instant>,
     /// Updates of the current batch, to persist.
     fresh: Vec<Bytes>,
     /// The step2 frame for a client with an empty state vector, kept until the next change:
@@ -64,6 +70,9 @@ impl RoomActor {
             conns: Vec::new(),
             presence: Presence::default(),
             outbox: Vec::new(),
+            pending: Vec::new(),
+            next_fanout: Instant::now(),
+            fanout_at: None,
             fresh: Vec::new(),
             full_state: None,
             loaded_seq: 0,
@@ -96,6 +105,9 @@ impl RoomActor {
                     }
                     None => return,
                 },
+                _ = tokio::time::sleep_until(self.fanout_at.unwrap_or_else(Instant::now)), if self.fanout_at.is_some() => {
+                    self.fan_out();
+                }
                 _ = tokio::time::sleep(self.rooms.settings.idle), if idle => {
                     self.evict().await;
                     return;
@@ -298,34 +310,89 @@ impl RoomActor {
         }
     }
 
-    /// Sends the batch's frames. Each frame is encoded once and shared by every recipient; a
-    /// recipient whose queue is full is closed (4408) and resyncs on reconnect — never skipped.
+    /// Sends the batch's frames: direct replies at once, broadcasts through the fan-out window.
     fn send_outbox(&mut self) {
-        while !self.outbox.is_empty() {
-            let mut slow = Vec::new();
-            for out in std::mem::take(&mut self.outbox) {
-                match out {
-                    Out::To(conn, frame) => {
-                        if let Some((_, o)) = self.conns.iter().find(|(c, _)| *c == conn)
-                            && o.frames.try_send(frame).is_err()
-                        {
-                            slow.push(conn);
-                        }
-                    }
-                    Out::All { frame, except } => {
-                        for (conn, o) in &self.conns {
-                            if Some(*conn) != except && o.frames.try_send(frame.clone()).is_err() {
-                                slow.push(*conn);
-                            }
-                        }
+        let mut slow = Vec::new();
+        for out in std::mem::take(&mut self.outbox) {
+            match out {
+                Out::To(conn, frame) => {
+                    if let Some((_, o)) = self.conns.iter().find(|(c, _)| *c == conn)
+                        && o.frames.try_send(Frames::from([frame])).is_err()
+                    {
+                        slow.push(conn);
                     }
                 }
+                Out::All { frame, except } => self.pending.push((frame, except)),
             }
-            slow.sort_unstable();
-            slow.dedup();
-            for conn in slow {
-                self.kick(conn, close::SLOW_CONSUMER);
+        }
+        self.kick_all(slow, close::SLOW_CONSUMER);
+        if self.pending.is_empty() || self.fanout_at.is_some() {
+            return;
+        }
+        if Instant::now() >= self.next_fanout {
+            self.fan_out();
+        } else {
+            self.fanout_at = Some(self.next_fanout);
+        }
+    }
+
+    /// How long broadcasts may gather before going out. A delivery costs each member a wake-up
+    /// and a write, so big rooms batch what arrives within a few milliseconds into one write per
+    /// member; small rooms (window of microseconds) send at once.
+    fn fanout_window(&self) -> std::time::Duration {
+        let s = &self.rooms.settings;
+        (s.fanout_window_per_member * self.conns.len() as u32).min(s.fanout_window_max)
+    }
+
+    /// Sends every pending broadcast to every member in one queue item (one flush) each. Frames
+    /// are encoded once and shared; a member whose queue is full is closed (4408) and resyncs on
+    /// reconnect — never skipped.
+    fn fan_out(&mut self) {
+        self.fanout_at = None;
+        let frames = std::mem::take(&mut self.pending);
+        if frames.is_empty() {
+            return;
+        }
+        let shared: Frames = frames.iter().map(|(f, _)| f.clone()).collect();
+        let origins: Vec<ConnId> = frames.iter().filter_map(|(_, e)| *e).collect();
+        let mut slow = Vec::new();
+        for (conn, o) in &self.conns {
+            let batch = if origins.contains(conn) {
+                // Members do not get their own updates back.
+                let own: Frames = frames
+                    .iter()
+                    .filter(|(_, e)| *e != Some(*conn))
+                    .map(|(f, _)| f.clone())
+                    .collect();
+                if own.is_empty() {
+                    continue;
+                }
+                own
+            } else {
+                shared.clone()
+            };
+            if o.frames.try_send(batch).is_err() {
+                slow.push(*conn);
             }
+        }
+        self.kick_all(slow, close::SLOW_CONSUMER);
+        self.next_fanout = Instant::now() + self.fanout_window();
+        // Presence removals of kicked members go out with the next window.
+        for out in std::mem::take(&mut self.outbox) {
+            if let Out::All { frame, except } = out {
+                self.pending.push((frame, except));
+            }
+        }
+        if !self.pending.is_empty() {
+            self.fanout_at = Some(self.next_fanout);
+        }
+    }
+
+    fn kick_all(&mut self, mut conns: Vec<ConnId>, code: u16) {
+        conns.sort_unstable();
+        conns.dedup();
+        for conn in conns {
+            self.kick(conn, code);
         }
     }
 

@@ -22,10 +22,14 @@ use persist::Persister;
 /// Identifies one WebSocket connection for the lifetime of the process.
 pub type ConnId = u64;
 
-/// How a room reaches one connection: a bounded queue of encoded frames plus a kick signal.
+/// One queue item for a connection: encoded frames written with a single flush. Broadcast
+/// batches are one allocation shared by every member.
+pub type Frames = Arc<[Bytes]>;
+
+/// How a room reaches one connection: a bounded queue of frame batches plus a kick signal.
 #[derive(Clone)]
 pub struct Outbound {
-    pub frames: mpsc::Sender<Bytes>,
+    pub frames: mpsc::Sender<Frames>,
     pub kick: Arc<Kick>,
 }
 
@@ -123,6 +127,8 @@ pub(crate) struct RoomSettings {
     pub compact_after_updates: u64,
     pub compact_after_bytes: u64,
     pub keep_snapshots: usize,
+    pub fanout_window_per_member: std::time::Duration,
+    pub fanout_window_max: std::time::Duration,
 }
 
 /// Every live room of this process.
@@ -155,6 +161,8 @@ impl Rooms {
                 compact_after_updates: config.compact_after_updates,
                 compact_after_bytes: config.compact_after_bytes,
                 keep_snapshots: config.keep_snapshots,
+                fanout_window_per_member: config.fanout_window_per_member,
+                fanout_window_max: config.fanout_window_max,
             },
             next_id: AtomicU64::new(1),
             tracker,
