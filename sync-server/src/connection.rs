@@ -11,7 +11,6 @@ use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use protocol::{Message, close};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Error as WsError;
@@ -49,7 +48,7 @@ impl LastSeen {
 
 /// Serves one upgraded connection until it closes.
 pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId) {
-    let (frames, queue) = mpsc::channel(app.config.outbound_queue);
+    let (frames, queue) = crate::room::queue::channel(app.config.outbound_queue);
     let kick = Arc::new(Kick::default());
     let out = Outbound {
         frames,
@@ -73,9 +72,14 @@ pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId) {
         start: Instant::now(),
         ms: AtomicU64::new(0),
     });
-    let reader = read_loop(stream, &handle, conn, &kick, &last_seen);
-    let writer = write_loop(sink, queue, &kick, &last_seen, &app);
-    tokio::join!(reader, writer);
+    // The reader is a task of its own so that a delivery wakes only the writer (a join! would
+    // poll the read half, its lock and socket readiness on every delivery too).
+    let reader = {
+        let (handle, kick, last_seen) = (handle.clone(), kick.clone(), last_seen.clone());
+        tokio::spawn(async move { read_loop(stream, &handle, conn, &kick, &last_seen).await })
+    };
+    write_loop(sink, queue, &kick, &last_seen, &app).await;
+    let _ = reader.await;
     handle.leave(conn).await;
     app.open_connections.fetch_sub(1, Ordering::Relaxed);
     tracing::debug!(room, conn, code = kick.code(), "left");
@@ -137,18 +141,25 @@ async fn read_loop(
 
 async fn write_loop(
     mut sink: SplitSink<Ws, WsMessage>,
-    mut queue: mpsc::Receiver<Frames>,
+    mut queue: crate::room::queue::Receiver<Frames>,
     kick: &Kick,
     last_seen: &LastSeen,
     app: &App,
 ) {
-    let mut ping = tokio::time::interval(app.config.ping_interval);
-    ping.tick().await;
+    // First ping one period from now (awaiting a fresh interval's immediate first tick would wait
+    // for the timer wheel's next millisecond and delay every new connection's greeting).
+    let period = app.config.ping_interval;
+    let mut ping = tokio::time::interval_at(Instant::now() + period, period);
+    // Made once: each cancellation future registers a waiter under the token's lock.
+    let kicked = kick.kicked();
+    tokio::pin!(kicked);
+    let shutdown = app.shutdown.cancelled();
+    tokio::pin!(shutdown);
     let code = loop {
         tokio::select! {
             biased;
-            code = kick.kicked() => break code,
-            _ = app.shutdown.cancelled() => break close::GOING_AWAY,
+            code = &mut kicked => break code,
+            _ = &mut shutdown => break close::GOING_AWAY,
             first = queue.recv() => {
                 let Some(first) = first else { break close::GOING_AWAY };
                 let write = async {
@@ -156,7 +167,7 @@ async fn write_loop(
                         sink.feed(WsMessage::Binary(frame.clone())).await?;
                     }
                     for _ in 1..WRITE_BATCH {
-                        let Ok(frames) = queue.try_recv() else { break };
+                        let Some(frames) = queue.try_recv() else { break };
                         for frame in frames.iter() {
                             sink.feed(WsMessage::Binary(frame.clone())).await?;
                         }
@@ -164,7 +175,7 @@ async fn write_loop(
                     sink.flush().await
                 };
                 let written = tokio::select! {
-                    code = kick.kicked() => break code,
+                    code = &mut kicked => break code,
                     r = write => r,
                 };
                 if written.is_err() {

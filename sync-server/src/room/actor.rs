@@ -412,6 +412,10 @@ impl RoomActor {
     fn drop_conn(&mut self, conn: ConnId) {
         let before = self.conns.len();
         self.conns.retain(|(c, _)| *c != conn);
+        if self.conns.is_empty() {
+            // Nobody left to join cheaply for: do not hold a copy of the whole document.
+            self.full_state = None;
+        }
         if self.conns.len() != before
             && let Some(msg) = self.presence.remove_conn(conn)
         {

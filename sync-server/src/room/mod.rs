@@ -4,6 +4,7 @@
 mod actor;
 pub mod persist;
 pub mod presence;
+pub mod queue;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
@@ -29,7 +30,7 @@ pub type Frames = Arc<[Bytes]>;
 /// How a room reaches one connection: a bounded queue of frame batches plus a kick signal.
 #[derive(Clone)]
 pub struct Outbound {
-    pub frames: mpsc::Sender<Frames>,
+    pub frames: queue::Sender<Frames>,
     pub kick: Arc<Kick>,
 }
 
