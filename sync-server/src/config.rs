@@ -72,7 +72,7 @@ impl Default for Config {
             compact_after_updates: 1000,
             compact_after_bytes: 4 << 20,
             keep_snapshots: 1,
-            read_buffer_bytes: 1 << 10,
+            read_buffer_bytes: 512,
             fanout_window_per_member: Duration::from_micros(20),
             fanout_window_max: Duration::from_millis(10),
         }

@@ -72,14 +72,11 @@ pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId) {
         start: Instant::now(),
         ms: AtomicU64::new(0),
     });
-    // The reader is a task of its own so that a delivery wakes only the writer (a join! would
-    // poll the read half, its lock and socket readiness on every delivery too).
-    let reader = {
-        let (handle, kick, last_seen) = (handle.clone(), kick.clone(), last_seen.clone());
-        tokio::spawn(async move { read_loop(stream, &handle, conn, &kick, &last_seen).await })
-    };
-    write_loop(sink, queue, &kick, &last_seen, &app).await;
-    let _ = reader.await;
+    // One task per connection: a separate reader task cut CPU by a few percent at 500 x 8 but
+    // cost ~0.8 KiB per room; with the fan-out window the wake-ups it saved are rare anyway.
+    let reader = read_loop(stream, &handle, conn, &kick, &last_seen);
+    let writer = write_loop(sink, queue, &kick, &last_seen, &app);
+    tokio::join!(reader, writer);
     handle.leave(conn).await;
     app.open_connections.fetch_sub(1, Ordering::Relaxed);
     tracing::debug!(room, conn, code = kick.code(), "left");

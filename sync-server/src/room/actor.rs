@@ -7,7 +7,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use protocol::codec;
 use protocol::{Message, SyncMessage, close};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
@@ -32,7 +31,7 @@ enum Out {
 pub(super) struct RoomActor {
     name: Arc<str>,
     handle: RoomHandle,
-    rx: mpsc::Receiver<Cmd>,
+    rx: super::queue::Receiver<Cmd>,
     rooms: Arc<Rooms>,
     doc: Doc,
     conns: Vec<(ConnId, Outbound)>,
@@ -58,7 +57,7 @@ impl RoomActor {
     pub(super) fn new(
         name: Arc<str>,
         handle: RoomHandle,
-        rx: mpsc::Receiver<Cmd>,
+        rx: super::queue::Receiver<Cmd>,
         rooms: Arc<Rooms>,
     ) -> Self {
         RoomActor {
@@ -142,7 +141,7 @@ impl RoomActor {
     async fn fail(mut self, err: RoomError) {
         self.rooms.remove(&self.name, self.handle.id);
         self.rx.close();
-        while let Ok(cmd) = self.rx.try_recv() {
+        while let Some(cmd) = self.rx.try_recv() {
             if let Cmd::Join { reply, .. } = cmd {
                 let _ = reply.send(Err(err.clone()));
             }
@@ -161,7 +160,7 @@ impl RoomActor {
             }
             handled += 1;
             if handled < MAX_BATCH {
-                next = self.rx.try_recv().ok();
+                next = self.rx.try_recv();
             }
         }
         self.persist_batch().await;
@@ -475,7 +474,7 @@ impl RoomActor {
         self.rooms.remove(&self.name, self.handle.id);
         self.rx.close();
         let mut leftovers = Vec::new();
-        while let Ok(cmd) = self.rx.try_recv() {
+        while let Some(cmd) = self.rx.try_recv() {
             leftovers.push(cmd);
         }
         tracing::debug!(room = %self.name, forwarded = leftovers.len(), "room unloaded");

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use dashmap::DashMap;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use yrs::{Doc, TransactionMut};
@@ -105,7 +105,7 @@ pub struct RoomInfo {
 #[derive(Clone)]
 pub struct RoomHandle {
     id: u64,
-    tx: mpsc::Sender<Cmd>,
+    tx: queue::Sender<Cmd>,
 }
 
 impl RoomHandle {
@@ -183,7 +183,7 @@ impl Rooms {
         match entry {
             dashmap::Entry::Occupied(e) if !e.get().tx.is_closed() => e.get().clone(),
             entry => {
-                let (tx, rx) = mpsc::channel(self.settings.inbox);
+                let (tx, rx) = queue::channel(self.settings.inbox);
                 let handle = RoomHandle {
                     id: self.next_id.fetch_add(1, Ordering::Relaxed),
                     tx,
@@ -210,7 +210,7 @@ impl Rooms {
             let handle = self.handle(name);
             match handle.tx.send(cmd).await {
                 Ok(()) => return Ok(()),
-                Err(mpsc::error::SendError(back)) => {
+                Err(back) => {
                     self.remove(name, handle.id);
                     cmd = back;
                 }

@@ -1,9 +1,9 @@
-//! A bounded single-consumer queue that allocates nothing until used. Every connection has one
-//! (its outbound queue); tokio's mpsc allocates a 32-slot block and its channel state up front,
-//! about 1.5 KB per idle connection, which dominates the memory of a quiet room.
+//! A bounded single-consumer queue that allocates nothing until used. Every connection (its
+//! outbound queue) and every room (its inbox) has one; tokio's mpsc allocates a 32-slot block and
+//! its channel state up front, a few KB per idle room, which dominates the memory of quiet rooms.
 //!
-//! Policy when full: `try_send` fails and hands the item back; the room then closes that
-//! connection with 4408 (it never drops an item silently).
+//! Policy when full: `try_send` fails and hands the item back (a room then closes that connection
+//! with 4408); `send` waits for space (backpressure). Nothing is ever dropped silently.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,6 +18,8 @@ struct Inner<T> {
     items: Mutex<VecDeque<T>>,
     capacity: usize,
     notify: Notify,
+    /// Wakes senders waiting for space.
+    space: Notify,
     receiver_gone: AtomicBool,
     senders: AtomicUsize,
 }
@@ -37,6 +39,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         items: Mutex::new(VecDeque::new()),
         capacity,
         notify: Notify::new(),
+        space: Notify::new(),
         receiver_gone: AtomicBool::new(false),
         senders: AtomicUsize::new(1),
     });
@@ -58,6 +61,22 @@ impl<T> Sender<T> {
         }
         self.0.notify.notify_one();
         Ok(())
+    }
+
+    /// Queues an item, waiting while the queue is full; gives it back if the receiver is gone.
+    pub async fn send(&self, mut item: T) -> Result<(), T> {
+        loop {
+            // Registered before the attempt, so space freed in between is not missed.
+            let space = self.0.space.notified();
+            tokio::pin!(space);
+            space.as_mut().enable();
+            match self.try_send(item) {
+                Ok(()) => return Ok(()),
+                Err(back) if self.is_closed() => return Err(back),
+                Err(back) => item = back,
+            }
+            space.await;
+        }
     }
 
     pub fn is_closed(&self) -> bool {
@@ -82,12 +101,24 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Receiver<T> {
     pub fn try_recv(&mut self) -> Option<T> {
-        let mut q = self.0.items();
-        let item = q.pop_front();
-        if q.is_empty() && q.capacity() > SHRINK_ABOVE {
-            *q = VecDeque::new();
+        let item = {
+            let mut q = self.0.items();
+            let item = q.pop_front();
+            if q.is_empty() && q.capacity() > SHRINK_ABOVE {
+                *q = VecDeque::new();
+            }
+            item
+        };
+        if item.is_some() {
+            self.0.space.notify_one();
         }
         item
+    }
+
+    /// Refuses further items; those already queued can still be taken with `try_recv`.
+    pub fn close(&mut self) {
+        self.0.receiver_gone.store(true, Ordering::Release);
+        self.0.space.notify_waiters();
     }
 
     /// The next item, or `None` once every sender is gone and the queue is empty.
@@ -108,7 +139,7 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.0.receiver_gone.store(true, Ordering::Release);
+        self.close();
     }
 }
 
@@ -136,6 +167,31 @@ mod tests {
         drop(rx);
         assert!(tx.is_closed());
         assert_eq!(tx.try_send(9), Err(9));
+    }
+
+    #[tokio::test]
+    async fn send_waits_for_space_and_fails_once_closed() {
+        let (tx, mut rx) = channel::<u32>(1);
+        tx.send(1).await.unwrap();
+        let tx2 = tx.clone();
+        let blocked = tokio::spawn(async move { tx2.send(2).await });
+        tokio::task::yield_now().await;
+        assert!(!blocked.is_finished(), "full: the sender waits");
+        assert_eq!(rx.recv().await, Some(1));
+        assert_eq!(blocked.await.unwrap(), Ok(()));
+        assert_eq!(rx.try_recv(), Some(2));
+        tx.send(3).await.unwrap();
+        let tx3 = tx.clone();
+        let waiting = tokio::spawn(async move { tx3.send(4).await });
+        tokio::task::yield_now().await;
+        rx.close();
+        assert_eq!(
+            waiting.await.unwrap(),
+            Err(4),
+            "closing wakes waiting senders"
+        );
+        assert_eq!(rx.try_recv(), Some(3), "queued items survive close");
+        assert_eq!(tx.send(5).await, Err(5));
     }
 
     #[tokio::test]

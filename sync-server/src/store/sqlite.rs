@@ -12,6 +12,9 @@ use tokio::io::AsyncReadExt as _;
 use super::{Append, Store, StoreError, StoredRoom};
 
 /// Name of the database file inside the server's data directory.
+/// The writer connection's page cache, as SQLite's negative-means-KiB `cache_size`.
+const WRITER_CACHE_KIB: &str = "-256";
+
 pub const DB_FILE_NAME: &str = "tandem.db";
 
 /// Stamped into the database header so that we never adopt (and write into) another program's
@@ -85,10 +88,13 @@ impl SqliteStore {
             .foreign_keys(true);
         // NORMAL in WAL mode loses nothing on a process crash (committed transactions are in the
         // WAL file already); only an OS crash / power cut can drop the last few commits.
+        // The writer mostly appends, so a small page cache serves it; SQLite's default (2 MiB per
+        // connection) would be resident memory that buys nothing here.
         let writer_opts = base
             .clone()
             .create_if_missing(true)
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(SqliteSynchronous::Normal)
+            .pragma("cache_size", WRITER_CACHE_KIB);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(writer_opts)
