@@ -1,6 +1,7 @@
 //! The HTTP API against live rooms: file writes reach connected peers as edits, export matches.
 
 use serde_json::{Value, json};
+use yrs::{Assoc, IndexedSequence, Transact};
 
 use crate::harness::*;
 
@@ -31,8 +32,23 @@ async fn put_reaches_a_connected_peer_as_a_minimal_edit_and_export_matches() {
     assert_eq!(file_text(p.doc(), "main.py"), "print('hello')\n");
     // The peer types at the end while the API rewrites the first line.
     append(p.doc(), "main.py", "# typed by a human\n");
-    eventually("server has the typing", || true).await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // Wait until the server has the typing, so the PUT below is a diff against it.
+    let start = std::time::Instant::now();
+    while get_text(&http, &server.http("/api/rooms/api/files/main.py")).await
+        != file_text(p.doc(), "main.py")
+    {
+        assert!(start.elapsed() < PATIENCE, "server never got the typing");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // A cursor inside the typed line, as an editor would hold it (a Yjs relative position).
+    let files = protocol::schema::files(p.doc());
+    let cursor_at = "print('hello')\n# t".len() as u32;
+    let cursor = {
+        let mut txn = p.doc().transact_mut();
+        let text = protocol::schema::file_text(&txn, &files, "main.py").unwrap();
+        text.sticky_index(&mut txn, cursor_at, Assoc::After)
+            .unwrap()
+    };
     let res = http
         .put(server.http("/api/rooms/api/files/main.py"))
         .body("print('hello, world')\n# typed by a human\n")
@@ -45,34 +61,17 @@ async fn put_reaches_a_connected_peer_as_a_minimal_edit_and_export_matches() {
     })
     .await;
 
-    let listed: Value = http
-        .get(server.http("/api/rooms/api/files"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // The PUT was applied as a minimal diff: the cursor still sits in the same place of the line.
+    let moved = cursor.get_offset(&p.doc().transact()).unwrap().index;
+    assert_eq!(moved, "print('hello, world')\n# t".len() as u32);
+
+    let listed = get_json(&http, &server.http("/api/rooms/api/files")).await;
     assert_eq!(listed["files"][0]["path"], "main.py");
 
-    let export: Value = http
-        .get(server.http("/api/rooms/api/export"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let export = get_json(&http, &server.http("/api/rooms/api/export")).await;
     assert_eq!(export, protocol::schema::export_json(p.doc()));
 
-    let body = http
-        .get(server.http("/api/rooms/api/files/main.py"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = get_text(&http, &server.http("/api/rooms/api/files/main.py")).await;
     assert_eq!(body, file_text(p.doc(), "main.py"));
 
     assert_eq!(
@@ -139,4 +138,12 @@ async fn errors_are_json_with_status_and_code() {
             .status(),
         200
     );
+}
+
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+async fn get_text(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
 }
