@@ -44,10 +44,9 @@ async fn put_reaches_a_connected_peer_as_a_minimal_edit_and_export_matches() {
     let files = protocol::schema::files(p.doc());
     let cursor_at = "print('hello')\n# t".len() as u32;
     let cursor = {
-        let mut txn = p.doc().transact_mut();
+        let txn = p.doc().transact();
         let text = protocol::schema::file_text(&txn, &files, "main.py").unwrap();
-        text.sticky_index(&mut txn, cursor_at, Assoc::After)
-            .unwrap()
+        text.sticky_index(&txn, cursor_at, Assoc::After).unwrap()
     };
     let res = http
         .put(server.http("/api/rooms/api/files/main.py"))
