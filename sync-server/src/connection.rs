@@ -27,6 +27,8 @@ pub type Ws = WebSocketStream<TokioIo<Upgraded>>;
 const WRITE_BATCH: usize = 64;
 /// How long a closing handshake may take before the socket is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long input is drained after refusing a bad frame.
+const LINGER: Duration = Duration::from_secs(1);
 
 /// Milliseconds since the connection started at which the client was last heard from.
 struct LastSeen {
@@ -76,7 +78,12 @@ pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId) {
     // cost ~0.8 KiB per room; with the fan-out window the wake-ups it saved are rare anyway.
     let reader = read_loop(stream, &handle, conn, &kick, &last_seen);
     let writer = write_loop(sink, queue, &kick, &last_seen, &app);
-    tokio::join!(reader, writer);
+    let (stream, sink) = tokio::join!(reader, writer);
+    if matches!(kick.code(), Some(close::MALFORMED | close::TOO_LARGE))
+        && let Ok(ws) = stream.reunite(sink)
+    {
+        linger(ws).await;
+    }
     handle.leave(conn).await;
     app.open_connections.fetch_sub(1, Ordering::Relaxed);
     tracing::debug!(room, conn, code = kick.code(), "left");
@@ -88,10 +95,10 @@ async fn read_loop(
     conn: ConnId,
     kick: &Kick,
     last_seen: &LastSeen,
-) {
+) -> SplitStream<Ws> {
     loop {
         let next = tokio::select! {
-            _ = kick.kicked() => return,
+            _ = kick.kicked() => return stream,
             next = stream.next() => next,
         };
         let code = match next {
@@ -101,7 +108,7 @@ async fn read_loop(
                     Ok(Message::Auth(_) | Message::Unknown { .. }) => continue,
                     Ok(msg) => {
                         let delivered = tokio::select! {
-                            _ = kick.kicked() => return,
+                            _ = kick.kicked() => return stream,
                             ok = room.message(conn, msg) => ok,
                         };
                         if delivered {
@@ -132,7 +139,7 @@ async fn read_loop(
             Some(Err(_)) => close::NORMAL,
         };
         kick.kick(code);
-        return;
+        return stream;
     }
 }
 
@@ -142,7 +149,7 @@ async fn write_loop(
     kick: &Kick,
     last_seen: &LastSeen,
     app: &App,
-) {
+) -> SplitSink<Ws, WsMessage> {
     // First ping one period from now (awaiting a fresh interval's immediate first tick would wait
     // for the timer wheel's next millisecond and delay every new connection's greeting).
     let period = app.config.ping_interval;
@@ -177,24 +184,43 @@ async fn write_loop(
                 };
                 if written.is_err() {
                     kick.kick(close::NORMAL);
-                    return;
+                    return sink;
                 }
             }
             _ = ping.tick() => {
                 if last_seen.silent_for() > app.config.dead_after {
                     tracing::info!("connection silent past dead_after; dropping");
                     kick.kick(close::GOING_AWAY);
-                    return;
+                    return sink;
                 }
                 if sink.send(WsMessage::Ping(Bytes::new())).await.is_err() {
                     kick.kick(close::NORMAL);
-                    return;
+                    return sink;
                 }
             }
         }
     };
     kick.kick(code);
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, send_close(&mut sink, code)).await;
+    sink
+}
+
+/// After refusing bad input the client may still be sending (say, the rest of an oversize frame).
+/// Reading and discarding it for a moment lets the client read our close frame: closing a socket
+/// with unread data makes the kernel reset the connection instead.
+async fn linger(mut ws: Ws) {
+    use tokio::io::AsyncReadExt;
+    let io = ws.get_mut();
+    // On the heap, and only here: a buffer in the future itself would enlarge every connection.
+    let mut buf = vec![0u8; 4096];
+    let _ = tokio::time::timeout(LINGER, async {
+        while let Ok(n) = io.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn send_close(sink: &mut SplitSink<Ws, WsMessage>, code: u16) {
