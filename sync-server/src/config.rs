@@ -79,18 +79,27 @@ impl Default for Config {
     }
 }
 
-/// Flags of `tandem serve`; every one also reads a `TANDEM_*` variable.
+/// Flags of `tandem serve`: the config file plus every setting.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServeArgs {
+    /// A TOML file with any of the settings below (snake_case keys).
+    #[arg(long, env = "TANDEM_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// Every setting, unresolved. One struct reads both the flags (each also from a `TANDEM_*`
+/// variable) and the TOML file, so a setting is declared once.
+#[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "TANDEM_LISTEN")]
     pub listen: Option<SocketAddr>,
     /// Where the SQLite database lives.
     #[arg(long, env = "TANDEM_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// A TOML file with any of the settings below (snake_case keys).
-    #[arg(long, env = "TANDEM_CONFIG")]
-    pub config: Option<PathBuf>,
     #[arg(long, env = "TANDEM_DURABILITY")]
     pub durability: Option<Durability>,
     #[arg(long, env = "TANDEM_COMMIT_INTERVAL_MS")]
@@ -123,29 +132,6 @@ pub struct ServeArgs {
     pub fanout_window_max_ms: Option<u64>,
 }
 
-/// The same settings as they appear in the TOML file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<SocketAddr>,
-    data_dir: Option<PathBuf>,
-    durability: Option<Durability>,
-    commit_interval_ms: Option<u64>,
-    max_message_bytes: Option<usize>,
-    outbound_queue: Option<usize>,
-    room_inbox: Option<usize>,
-    persist_queue: Option<usize>,
-    room_idle_ms: Option<u64>,
-    ping_interval_ms: Option<u64>,
-    dead_after_ms: Option<u64>,
-    compact_after_updates: Option<u64>,
-    compact_after_bytes: Option<u64>,
-    keep_snapshots: Option<usize>,
-    read_buffer_bytes: Option<usize>,
-    fanout_window_per_member_us: Option<u64>,
-    fanout_window_max_ms: Option<u64>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -167,72 +153,39 @@ impl ServeArgs {
     pub fn resolve(self) -> Result<Config, ConfigError> {
         let file = match &self.config {
             Some(path) => load_file(path)?,
-            None => FileConfig::default(),
+            None => Settings::default(),
         };
-        let d = Config::default();
+        let (flags, d) = (self.settings, Config::default());
+        // A setting from the flags/environment, else from the file.
+        macro_rules! pick {
+            ($field:ident) => {
+                flags.$field.or(file.$field)
+            };
+        }
         let ms = Duration::from_millis;
         let c = Config {
-            listen: self.listen.or(file.listen).unwrap_or(d.listen),
-            data_dir: self.data_dir.or(file.data_dir).unwrap_or(d.data_dir),
-            durability: self.durability.or(file.durability).unwrap_or(d.durability),
-            commit_interval: self
-                .commit_interval_ms
-                .or(file.commit_interval_ms)
+            listen: pick!(listen).unwrap_or(d.listen),
+            data_dir: pick!(data_dir).unwrap_or(d.data_dir),
+            durability: pick!(durability).unwrap_or(d.durability),
+            commit_interval: pick!(commit_interval_ms)
                 .map(ms)
                 .unwrap_or(d.commit_interval)
                 .min(MAX_COMMIT_INTERVAL),
-            max_message_bytes: self
-                .max_message_bytes
-                .or(file.max_message_bytes)
-                .unwrap_or(d.max_message_bytes),
-            outbound_queue: self
-                .outbound_queue
-                .or(file.outbound_queue)
-                .unwrap_or(d.outbound_queue),
-            room_inbox: self.room_inbox.or(file.room_inbox).unwrap_or(d.room_inbox),
-            persist_queue: self
-                .persist_queue
-                .or(file.persist_queue)
-                .unwrap_or(d.persist_queue),
-            room_idle: self
-                .room_idle_ms
-                .or(file.room_idle_ms)
-                .map(ms)
-                .unwrap_or(d.room_idle),
-            ping_interval: self
-                .ping_interval_ms
-                .or(file.ping_interval_ms)
-                .map(ms)
-                .unwrap_or(d.ping_interval),
-            dead_after: self
-                .dead_after_ms
-                .or(file.dead_after_ms)
-                .map(ms)
-                .unwrap_or(d.dead_after),
-            compact_after_updates: self
-                .compact_after_updates
-                .or(file.compact_after_updates)
-                .unwrap_or(d.compact_after_updates),
-            compact_after_bytes: self
-                .compact_after_bytes
-                .or(file.compact_after_bytes)
-                .unwrap_or(d.compact_after_bytes),
-            keep_snapshots: self
-                .keep_snapshots
-                .or(file.keep_snapshots)
-                .unwrap_or(d.keep_snapshots),
-            read_buffer_bytes: self
-                .read_buffer_bytes
-                .or(file.read_buffer_bytes)
-                .unwrap_or(d.read_buffer_bytes),
-            fanout_window_per_member: self
-                .fanout_window_per_member_us
-                .or(file.fanout_window_per_member_us)
+            max_message_bytes: pick!(max_message_bytes).unwrap_or(d.max_message_bytes),
+            outbound_queue: pick!(outbound_queue).unwrap_or(d.outbound_queue),
+            room_inbox: pick!(room_inbox).unwrap_or(d.room_inbox),
+            persist_queue: pick!(persist_queue).unwrap_or(d.persist_queue),
+            room_idle: pick!(room_idle_ms).map(ms).unwrap_or(d.room_idle),
+            ping_interval: pick!(ping_interval_ms).map(ms).unwrap_or(d.ping_interval),
+            dead_after: pick!(dead_after_ms).map(ms).unwrap_or(d.dead_after),
+            compact_after_updates: pick!(compact_after_updates).unwrap_or(d.compact_after_updates),
+            compact_after_bytes: pick!(compact_after_bytes).unwrap_or(d.compact_after_bytes),
+            keep_snapshots: pick!(keep_snapshots).unwrap_or(d.keep_snapshots),
+            read_buffer_bytes: pick!(read_buffer_bytes).unwrap_or(d.read_buffer_bytes),
+            fanout_window_per_member: pick!(fanout_window_per_member_us)
                 .map(Duration::from_micros)
                 .unwrap_or(d.fanout_window_per_member),
-            fanout_window_max: self
-                .fanout_window_max_ms
-                .or(file.fanout_window_max_ms)
+            fanout_window_max: pick!(fanout_window_max_ms)
                 .map(ms)
                 .unwrap_or(d.fanout_window_max),
         };
@@ -265,7 +218,7 @@ impl Config {
     }
 }
 
-fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+fn load_file(path: &Path) -> Result<Settings, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
@@ -291,8 +244,10 @@ mod tests {
         .unwrap();
         let args = ServeArgs {
             config: Some(path),
-            outbound_queue: Some(9),
-            ..Default::default()
+            settings: Settings {
+                outbound_queue: Some(9),
+                ..Default::default()
+            },
         };
         let c = args.resolve().unwrap();
         assert_eq!(c.listen.port(), 9000);
@@ -316,7 +271,10 @@ mod tests {
         };
         assert!(matches!(args.resolve(), Err(ConfigError::Parse { .. })));
         let args = ServeArgs {
-            outbound_queue: Some(0),
+            settings: Settings {
+                outbound_queue: Some(0),
+                ..Default::default()
+            },
             ..Default::default()
         };
         assert!(matches!(args.resolve(), Err(ConfigError::Invalid(_))));
