@@ -139,11 +139,7 @@ async fn bad_frames_get_their_close_code_while_the_room_carries_on_intact() {
 
     let a = peer(&server, ROOM).await;
     let b = peer(&server, ROOM).await;
-    append(a.doc(), FILE, "");
-    eventually("file created on b", || {
-        protocol::schema::list_files(b.doc()).len() == 1
-    })
-    .await;
+    create_file(a.doc(), &[b.doc()], FILE).await;
 
     // The good peers type throughout; `typed` is how many rounds both have completed.
     let stop = Arc::new(AtomicBool::new(false));

@@ -91,11 +91,7 @@ async fn kill9_in_batched_mode_converges_after_reconnect_with_nothing_lost() {
     let mut server = Server::start(dir.path(), &[]);
     let a = peer(&server, "batched").await;
     let b = peer(&server, "batched").await;
-    append(a.doc(), "f.txt", "");
-    eventually("file everywhere", || {
-        protocol::schema::list_files(b.doc()).len() == 1
-    })
-    .await;
+    create_file(a.doc(), &[b.doc()], "f.txt").await;
     for i in 0..100 {
         append(a.doc(), "f.txt", &format!("a{i};"));
         append(b.doc(), "f.txt", &format!("b{i};"));

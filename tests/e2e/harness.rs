@@ -249,3 +249,16 @@ pub async fn metric_reaches(server: &Server, name: &str, want: u64) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Creates the empty file `path` on `creator` and waits until every other replica has it: the
+/// others then type into the same `Y.Text` (concurrent creations of one map key would race, and
+/// the last writer would win).
+pub async fn create_file(creator: &Doc, others: &[&Doc], path: &str) {
+    append(creator, path, "");
+    for doc in others {
+        eventually("the new file on every replica", || {
+            protocol::schema::list_files(doc).len() == 1
+        })
+        .await;
+    }
+}

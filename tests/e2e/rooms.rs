@@ -3,9 +3,6 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-
 use crate::harness::*;
 
 #[tokio::test]
@@ -83,17 +80,8 @@ async fn a_room_that_fails_to_load_refuses_with_1013_and_is_never_overwritten() 
         let (mut ws, _) = tokio_tungstenite::connect_async(server.ws_url("broken"))
             .await
             .unwrap();
-        let code = within(async {
-            loop {
-                match ws.next().await {
-                    Some(Ok(WsMessage::Close(frame))) => break frame.map(|f| u16::from(f.code)),
-                    Some(Ok(_)) => continue,
-                    _ => break None,
-                }
-            }
-        })
-        .await;
-        assert_eq!(code, Some(protocol::close::TRY_AGAIN_LATER));
+        let code = within(read_until_close(&mut ws)).await;
+        assert_eq!(code, Ok(protocol::close::TRY_AGAIN_LATER));
     }
     // The HTTP API says so too, and other rooms are unaffected.
     let res = reqwest::get(server.http("/api/rooms/broken/files"))

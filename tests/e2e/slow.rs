@@ -57,11 +57,7 @@ async fn a_client_that_never_reads_is_closed_4408_while_a_reader_keeps_up() {
 
     let writer = peer(&server, ROOM).await;
     let reader = peer(&server, ROOM).await;
-    append(writer.doc(), FILE, "");
-    eventually("reader has the file", || {
-        protocol::schema::list_files(reader.doc()).len() == 1
-    })
-    .await;
+    create_file(writer.doc(), &[reader.doc()], FILE).await;
 
     // A tiny receive window, so the kernel absorbs little of what the server sends before the
     // server's own queue for this connection has to fill.

@@ -12,15 +12,9 @@ async fn converge(n: usize) {
     for _ in 0..n {
         peers.push(peer(&server, &room).await);
     }
-    // One peer creates the file (concurrent creations of one map key would race: last writer
-    // wins in a Y.Map), then everyone types into the same Y.Text concurrently.
-    append(peers[0].doc(), "main.py", "");
-    for p in &peers {
-        eventually("file created everywhere", || {
-            protocol::schema::list_files(p.doc()).len() == 1
-        })
-        .await;
-    }
+    // One peer creates the file, then everyone types into the same Y.Text concurrently.
+    let docs: Vec<&yrs::Doc> = peers.iter().map(|p| p.doc()).collect();
+    create_file(docs[0], &docs, "main.py").await;
     for (i, p) in peers.iter().enumerate() {
         for k in 0..5 {
             append(p.doc(), "main.py", &format!("[{i}:{k}]"));

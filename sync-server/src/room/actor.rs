@@ -398,9 +398,8 @@ impl RoomActor {
     /// Closes a member with `code` and removes it (its presence removal is queued for the rest).
     fn kick(&mut self, conn: ConnId, code: u16) {
         if let Some((_, o)) = self.conns.iter().find(|(c, _)| *c == conn) {
-            if code == close::SLOW_CONSUMER && o.frames.is_closed() {
-                // Already gone: its Leave is on the way.
-            } else {
+            // A closed queue means the connection is already gone and its Leave is on the way.
+            if !o.frames.is_closed() {
                 tracing::info!(room = %self.name, conn, code, "closing connection");
             }
             o.kick.kick(code);

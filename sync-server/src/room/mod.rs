@@ -230,19 +230,30 @@ impl Rooms {
         rx.await.unwrap_or(Err(RoomError::ShuttingDown))
     }
 
+    /// Sends the command `make` builds around a reply channel and waits for the answer.
+    async fn request<R>(
+        self: &Arc<Self>,
+        name: &str,
+        make: impl FnOnce(oneshot::Sender<R>) -> Cmd,
+    ) -> Result<R, RoomError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(name, make(tx)).await?;
+        rx.await
+            .map_err(|_| RoomError::LoadFailed("room closed".into()))
+    }
+
     /// Reads the room's document.
     pub async fn read<R: Send + 'static>(
         self: &Arc<Self>,
         name: &str,
         f: impl FnOnce(&Doc) -> R + Send + 'static,
     ) -> Result<R, RoomError> {
-        let (tx, rx) = oneshot::channel();
-        let cmd = Cmd::Read(Box::new(move |doc| {
-            let _ = tx.send(f(doc));
-        }));
-        self.send(name, cmd).await?;
-        rx.await
-            .map_err(|_| RoomError::LoadFailed("room closed".into()))
+        self.request(name, |tx| {
+            Cmd::Read(Box::new(move |doc| {
+                let _ = tx.send(f(doc));
+            }))
+        })
+        .await
     }
 
     /// Edits the room's document as a server-side participant.
@@ -251,21 +262,17 @@ impl Rooms {
         name: &str,
         f: impl FnOnce(&mut TransactionMut<'_>) -> R + Send + 'static,
     ) -> Result<R, RoomError> {
-        let (tx, rx) = oneshot::channel();
-        let cmd = Cmd::Edit(Box::new(move |txn| {
-            let _ = tx.send(f(txn));
-        }));
-        self.send(name, cmd).await?;
-        rx.await
-            .map_err(|_| RoomError::LoadFailed("room closed".into()))
+        self.request(name, |tx| {
+            Cmd::Edit(Box::new(move |txn| {
+                let _ = tx.send(f(txn));
+            }))
+        })
+        .await
     }
 
     /// Vital signs of a room (loading it if needed).
     pub async fn info(self: &Arc<Self>, name: &str) -> Result<RoomInfo, RoomError> {
-        let (tx, rx) = oneshot::channel();
-        self.send(name, Cmd::Info(tx)).await?;
-        rx.await
-            .map_err(|_| RoomError::LoadFailed("room closed".into()))
+        self.request(name, Cmd::Info).await
     }
 
     /// Number of rooms loaded in memory.
