@@ -171,6 +171,19 @@ fn read_client_id(cur: &mut Cursor<'_>) -> Result<u64, ProtocolError> {
 
 /// Parses an awareness update payload; every state must be JSON.
 pub fn parse_awareness(payload: &[u8]) -> Result<Vec<AwarenessEntry<'_>>, ProtocolError> {
+    parse_awareness_with(payload, true)
+}
+
+/// The entries of the payload of a decoded `Message::Awareness`. `Message::decode` has already
+/// checked every state is JSON, so this skips that (the costly part) on the second pass.
+pub fn awareness_entries(payload: &[u8]) -> Result<Vec<AwarenessEntry<'_>>, ProtocolError> {
+    parse_awareness_with(payload, false)
+}
+
+fn parse_awareness_with(
+    payload: &[u8],
+    check_json: bool,
+) -> Result<Vec<AwarenessEntry<'_>>, ProtocolError> {
     let mut cur = Cursor::new(payload);
     let count: u64 = cur.read_var()?;
     // Each entry takes at least 3 bytes: never trust the declared count for allocation.
@@ -184,7 +197,7 @@ pub fn parse_awareness(payload: &[u8]) -> Result<Vec<AwarenessEntry<'_>>, Protoc
         cur.read_exact(len as usize)?;
         let json = std::str::from_utf8(&payload[start..cur.next])
             .map_err(|_| ProtocolError::InvalidAwareness("state is not UTF-8".into()))?;
-        if serde_json::from_str::<serde::de::IgnoredAny>(json).is_err() {
+        if check_json && serde_json::from_str::<serde::de::IgnoredAny>(json).is_err() {
             return Err(ProtocolError::InvalidAwareness(format!(
                 "state is not JSON: {json:.64}"
             )));

@@ -227,7 +227,7 @@ impl Peer {
 }
 
 fn to_yrs_awareness(payload: &[u8]) -> Result<AwarenessUpdate, ProtocolError> {
-    let clients = codec::parse_awareness(payload)?
+    let clients = codec::awareness_entries(payload)?
         .into_iter()
         .map(|e| {
             let entry = AwarenessUpdateEntry {

@@ -246,7 +246,7 @@ impl RoomActor {
                 }
             }
             Message::Awareness(payload) => {
-                if let Ok(entries) = codec::parse_awareness(&payload) {
+                if let Ok(entries) = codec::awareness_entries(&payload) {
                     self.presence.apply(conn, &entries);
                 }
                 self.outbox.push(Out::All {
