@@ -12,6 +12,8 @@ pub const MALFORMED: u16 = 4400;
 pub const UNAUTHORIZED: u16 = 4401;
 /// The client did not keep up with its outbound queue.
 pub const SLOW_CONSUMER: u16 = 4408;
+/// The room was deleted.
+pub const ROOM_DELETED: u16 = 4410;
 /// A message over the configured size limit.
 pub const TOO_LARGE: u16 = 4413;
 /// Rate limited.
@@ -24,7 +26,8 @@ pub fn reason(code: u16) -> &'static str {
         GOING_AWAY => "server shutting down",
         TRY_AGAIN_LATER => "try again later",
         MALFORMED => "malformed message",
-        UNAUTHORIZED => "unauthorized",
+        UNAUTHORIZED => "token expired or revoked",
+        ROOM_DELETED => "room deleted",
         SLOW_CONSUMER => "slow consumer: resync on reconnect",
         TOO_LARGE => "message too large",
         RATE_LIMITED => "rate limited",

@@ -3,6 +3,7 @@
 //! `files` is a `Y.Map<path, Y.Text>`, `chat` and `runs` are `Y.Array<Y.Map>`, `meta` a `Y.Map`.
 //! Every Tandem participant goes through these accessors so the schema lives in one place.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use yrs::types::ToJson;
@@ -109,6 +110,55 @@ pub fn delete_file(txn: &mut TransactionMut<'_>, path: &str) -> bool {
     files.remove(txn, path).is_some()
 }
 
+/// Every file's contents, by path.
+pub fn file_contents(doc: &Doc) -> BTreeMap<String, String> {
+    let files = files(doc);
+    let txn = doc.transact();
+    files
+        .iter(&txn)
+        .filter_map(|(k, v)| match v {
+            Out::YText(t) => Some((k.to_string(), t.get_string(&txn))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What `replace_files` did, file by file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReplaceOutcome {
+    pub created: Vec<String>,
+    pub changed: Vec<String>,
+    pub deleted: Vec<String>,
+}
+
+/// Makes the files exactly `target` (restoring a version): each kept file changes by a minimal
+/// diff, so editors keep their cursors in the parts that did not change.
+pub fn replace_files(
+    txn: &mut TransactionMut<'_>,
+    target: &BTreeMap<String, String>,
+) -> ReplaceOutcome {
+    let files = txn.get_or_insert_map(FILES);
+    let stale: Vec<String> = files
+        .keys(txn)
+        .filter(|k| !target.contains_key(*k))
+        .map(str::to_owned)
+        .collect();
+    let mut out = ReplaceOutcome::default();
+    for path in stale {
+        files.remove(txn, &path);
+        out.deleted.push(path);
+    }
+    for (path, text) in target {
+        match write_file(txn, path, text) {
+            WriteOutcome::Created => out.created.push(path.clone()),
+            WriteOutcome::Changed => out.changed.push(path.clone()),
+            WriteOutcome::Unchanged => {}
+        }
+    }
+    out.deleted.sort();
+    out
+}
+
 fn unit_len(s: &str, unit: OffsetKind) -> u32 {
     match unit {
         OffsetKind::Bytes => s.len() as u32,
@@ -202,6 +252,32 @@ mod tests {
             .apply_update(Update::decode_v1(&full).unwrap())
             .unwrap();
         assert_eq!(read_file(&other, "a.txt").as_deref(), Some(new));
+    }
+
+    #[test]
+    fn replace_files_makes_exactly_the_target() {
+        let doc = Doc::new();
+        {
+            let mut txn = doc.transact_mut();
+            write_file(&mut txn, "keep.py", "a\nb\nc\n");
+            write_file(&mut txn, "same.txt", "same");
+            write_file(&mut txn, "gone.md", "bye");
+        }
+        let target: BTreeMap<String, String> = [
+            ("keep.py", "a\nB\nc\n"),
+            ("same.txt", "same"),
+            ("new.rs", "fn main() {}"),
+        ]
+        .into_iter()
+        .map(|(p, t)| (p.to_owned(), t.to_owned()))
+        .collect();
+        let out = replace_files(&mut doc.transact_mut(), &target);
+        assert_eq!(out.created, ["new.rs"]);
+        assert_eq!(out.changed, ["keep.py"]);
+        assert_eq!(out.deleted, ["gone.md"]);
+        assert_eq!(file_contents(&doc), target);
+        let again = replace_files(&mut doc.transact_mut(), &target);
+        assert_eq!(again, ReplaceOutcome::default(), "nothing left to do");
     }
 
     #[test]
