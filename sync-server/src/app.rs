@@ -6,12 +6,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::access::{Access, now_ms};
 use crate::config::Config;
 use crate::room::Rooms;
+use crate::store::AuditEntry;
 
 pub struct App {
     pub config: Arc<Config>,
     pub rooms: Arc<Rooms>,
+    pub access: Arc<Access>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Owns every connection task.
@@ -27,6 +30,7 @@ impl App {
     pub fn new(
         config: Arc<Config>,
         rooms: Arc<Rooms>,
+        access: Arc<Access>,
         shutdown: CancellationToken,
         tracker: TaskTracker,
         public_addr: std::net::SocketAddr,
@@ -34,6 +38,7 @@ impl App {
         App {
             config,
             rooms,
+            access,
             shutdown,
             tracker,
             public_addr,
@@ -44,5 +49,28 @@ impl App {
 
     pub fn next_conn_id(&self) -> u64 {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Records an action in the audit log. The action has happened by now, so a failed write is
+    /// logged loudly rather than turned into an error for the client.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        room: Option<&str>,
+        target: &str,
+        detail: serde_json::Value,
+    ) {
+        let entry = AuditEntry {
+            at_ms: now_ms(),
+            room: room.map(str::to_owned),
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail,
+        };
+        if let Err(e) = self.rooms.store().audit(&entry).await {
+            tracing::error!(error = %e, action, actor, "audit write failed");
+        }
     }
 }

@@ -22,6 +22,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Load-test a server over the y-websocket protocol; prints a JSON report.
     Bench(crate::bench::BenchArgs),
+    /// Mint a capability token; prints the token, then the room link.
+    Token(crate::token_cmd::TokenArgs),
 }
 
 /// Entry point of the binary.
@@ -41,6 +43,7 @@ pub fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Bench(args) => crate::bench::run(args).await,
+            Command::Token(args) => crate::token_cmd::run(args).await,
         }
     })
 }

@@ -18,6 +18,9 @@ pub enum Durability {
     Batched,
 }
 
+/// Shortest accepted HS256 secret (RFC 7518 §3.2: at least the hash size).
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// Longest allowed group-commit window in batched mode: the documented loss window.
 pub const MAX_COMMIT_INTERVAL: Duration = Duration::from_millis(50);
 
@@ -53,6 +56,36 @@ pub struct Config {
     /// going out as one write per member: immediate in small rooms, batched in crowded ones.
     pub fanout_window_per_member: Duration,
     pub fanout_window_max: Duration,
+    /// HS256 signing secret; `None` means local mode (a generated secret in the data dir).
+    pub secret: Option<SecretString>,
+    /// JWKS file path or http(s) URL for RS256 tokens from an external identity provider.
+    pub jwks: Option<String>,
+    /// Base URL of links handed out (default `http://<listen address>`).
+    pub public_url: Option<String>,
+    /// Lifetime of the tokens in links made by `POST /api/rooms` and local mode.
+    pub link_ttl: Duration,
+    /// How long compaction keeps older snapshots for point-in-time restore, and at most one per
+    /// `history_spacing` of them.
+    pub history_retention: Duration,
+    pub history_spacing: Duration,
+}
+
+/// A secret from the configuration: never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(pub String);
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretString(..)")
+    }
+}
+
+impl std::str::FromStr for SecretString {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SecretString(s.to_owned()))
+    }
 }
 
 impl Default for Config {
@@ -75,6 +108,12 @@ impl Default for Config {
             read_buffer_bytes: 512,
             fanout_window_per_member: Duration::from_micros(20),
             fanout_window_max: Duration::from_millis(10),
+            secret: None,
+            jwks: None,
+            public_url: None,
+            link_ttl: Duration::from_secs(30 * 24 * 3600),
+            history_retention: Duration::from_secs(7 * 24 * 3600),
+            history_spacing: Duration::from_secs(5 * 60),
         }
     }
 }
@@ -130,6 +169,33 @@ pub struct Settings {
     pub fanout_window_per_member_us: Option<u64>,
     #[arg(long, env = "TANDEM_FANOUT_WINDOW_MAX_MS")]
     pub fanout_window_max_ms: Option<u64>,
+    /// HS256 token secret (at least 32 bytes). Without one the server runs in local mode.
+    #[arg(long, env = "TANDEM_SECRET", hide_env_values = true)]
+    pub secret: Option<SecretString>,
+    /// JWKS file or http(s) URL whose RSA keys verify RS256 tokens.
+    #[arg(long, env = "TANDEM_JWKS")]
+    pub jwks: Option<String>,
+    /// Base URL used in links (e.g. https://tandem.example.com).
+    #[arg(long, env = "TANDEM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Lifetime of link tokens, e.g. "30d".
+    #[arg(long, env = "TANDEM_LINK_TTL")]
+    pub link_ttl: Option<String>,
+    /// How long older snapshots are kept for point-in-time restore, e.g. "7d".
+    #[arg(long, env = "TANDEM_HISTORY_RETENTION")]
+    pub history_retention: Option<String>,
+    /// Keep at most one older snapshot per this interval, e.g. "5m" ("0s" keeps all).
+    #[arg(long, env = "TANDEM_HISTORY_SPACING")]
+    pub history_spacing: Option<String>,
+}
+
+/// Parses a humantime duration setting ("30d", "5m", "0s").
+fn duration(name: &str, v: Option<String>, default: Duration) -> Result<Duration, ConfigError> {
+    match v {
+        None => Ok(default),
+        Some(s) => humantime::parse_duration(&s)
+            .map_err(|e| ConfigError::Invalid(format!("{name} = {s:?}: {e}"))),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +254,16 @@ impl ServeArgs {
             fanout_window_max: pick!(fanout_window_max_ms)
                 .map(ms)
                 .unwrap_or(d.fanout_window_max),
+            secret: pick!(secret),
+            jwks: pick!(jwks),
+            public_url: pick!(public_url).map(|u| u.trim_end_matches('/').to_owned()),
+            link_ttl: duration("link_ttl", pick!(link_ttl), d.link_ttl)?,
+            history_retention: duration(
+                "history_retention",
+                pick!(history_retention),
+                d.history_retention,
+            )?,
+            history_spacing: duration("history_spacing", pick!(history_spacing), d.history_spacing)?,
         };
         c.validate()?;
         Ok(c)
@@ -208,6 +284,16 @@ impl Config {
             if v == 0 {
                 return Err(ConfigError::Invalid(format!("{name} must be > 0")));
             }
+        }
+        if let Some(s) = &self.secret
+            && s.0.len() < MIN_SECRET_BYTES
+        {
+            return Err(ConfigError::Invalid(format!(
+                "secret must be at least {MIN_SECRET_BYTES} bytes"
+            )));
+        }
+        if self.link_ttl.is_zero() {
+            return Err(ConfigError::Invalid("link_ttl must be > 0".into()));
         }
         if self.ping_interval.is_zero() || self.dead_after <= self.ping_interval {
             return Err(ConfigError::Invalid(
@@ -278,5 +364,42 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(args.resolve(), Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn secrets_are_never_printed_and_must_be_long() {
+        let secret = "s3cr3t-".repeat(8);
+        let args = ServeArgs {
+            settings: Settings {
+                secret: Some(SecretString(secret.clone())),
+                link_ttl: Some("36h".into()),
+                history_spacing: Some("0s".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let c = args.clone().resolve().unwrap();
+        assert!(!format!("{c:?}").contains(&secret));
+        assert!(!format!("{args:?}").contains(&secret));
+        assert_eq!(c.link_ttl, Duration::from_secs(36 * 3600));
+        assert_eq!(c.history_spacing, Duration::ZERO);
+        assert_eq!(c.history_retention, Duration::from_secs(7 * 24 * 3600));
+
+        let short = ServeArgs {
+            settings: Settings {
+                secret: Some(SecretString("short".into())),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert!(matches!(short.resolve(), Err(ConfigError::Invalid(m)) if m.contains("secret")));
+        let bad_ttl = ServeArgs {
+            settings: Settings {
+                link_ttl: Some("soon".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert!(matches!(bad_ttl.resolve(), Err(ConfigError::Invalid(m)) if m.contains("link_ttl")));
     }
 }

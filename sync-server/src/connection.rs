@@ -10,7 +10,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use protocol::{Message, close};
+use protocol::{Message, SyncMessage, close, codec};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Error as WsError;
@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::app::App;
+use crate::auth::{Claims, Perm};
 use crate::room::{ConnId, Frames, Kick, Outbound, RoomError};
 
 pub type Ws = WebSocketStream<TokioIo<Upgraded>>;
@@ -29,6 +30,10 @@ const WRITE_BATCH: usize = 64;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long input is drained after refusing a bad frame.
 const LINGER: Duration = Duration::from_secs(1);
+/// The v1 encoding of an update that changes nothing.
+const EMPTY_UPDATE: &[u8] = &[0, 0];
+/// The reason a read-only connection's edits are refused with (y-protocols auth message).
+const READ_ONLY: &str = "read-only";
 
 /// Milliseconds since the connection started at which the client was last heard from.
 struct LastSeen {
@@ -48,20 +53,44 @@ impl LastSeen {
     }
 }
 
+/// What a connection may do, from its token.
+struct Rights {
+    /// Document updates are refused (told once with an auth message); awareness still flows.
+    read_only: bool,
+    /// The token's expiry: the connection closes with 4401 then.
+    expires: Instant,
+}
+
+impl Rights {
+    fn of(claims: &Claims) -> Rights {
+        let now_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let left = Duration::from_secs(claims.exp).saturating_sub(now_s);
+        Rights {
+            read_only: claims.perm < Perm::Write,
+            expires: Instant::now() + left,
+        }
+    }
+}
+
 /// Serves one upgraded connection until it closes.
-pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId) {
+pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId, claims: Claims) {
     let (frames, queue) = crate::room::queue::channel(app.config.outbound_queue);
     let kick = Arc::new(Kick::default());
     let out = Outbound {
         frames,
         kick: kick.clone(),
     };
+    let rights = Rights::of(&claims);
+    let _attached = app.access.attach(&claims, conn, kick.clone());
+    let own = out.frames.clone();
     let (mut sink, stream) = ws.split();
     let handle = match app.rooms.join(&room, conn, out).await {
         Ok(h) => h,
         Err(e) => {
             let code = match e {
-                RoomError::LoadFailed(_) => close::TRY_AGAIN_LATER,
+                RoomError::LoadFailed(_) | RoomError::Storage(_) => close::TRY_AGAIN_LATER,
                 RoomError::ShuttingDown => close::GOING_AWAY,
             };
             let _ = tokio::time::timeout(CLOSE_TIMEOUT, send_close(&mut sink, code)).await;
@@ -76,8 +105,8 @@ pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId) {
     });
     // One task per connection: a separate reader task cut CPU by a few percent at 500 x 8 but
     // cost ~0.8 KiB per room; with the fan-out window the wake-ups it saved are rare anyway.
-    let reader = read_loop(stream, &handle, conn, &kick, &last_seen);
-    let writer = write_loop(sink, queue, &kick, &last_seen, &app);
+    let reader = read_loop(stream, &handle, conn, &kick, &last_seen, rights.read_only, own);
+    let writer = write_loop(sink, queue, &kick, &last_seen, &app, rights.expires);
     let (stream, sink) = tokio::join!(reader, writer);
     if matches!(kick.code(), Some(close::MALFORMED | close::TOO_LARGE))
         && let Ok(ws) = stream.reunite(sink)
@@ -95,7 +124,10 @@ async fn read_loop(
     conn: ConnId,
     kick: &Kick,
     last_seen: &LastSeen,
+    read_only: bool,
+    own: crate::room::queue::Sender<Frames>,
 ) -> SplitStream<Ws> {
+    let mut told = false;
     loop {
         let next = tokio::select! {
             _ = kick.kicked() => return stream,
@@ -106,6 +138,18 @@ async fn read_loop(
                 last_seen.touch();
                 match Message::decode(&frame) {
                     Ok(Message::Auth(_) | Message::Unknown { .. }) => continue,
+                    Ok(Message::Sync(SyncMessage::Step2(u) | SyncMessage::Update(u)))
+                        if read_only =>
+                    {
+                        // The client's step2 answer to our step1 is empty when it has nothing
+                        // of its own; only real edits earn the (one) refusal.
+                        if !told && u.as_ref() != EMPTY_UPDATE {
+                            told = true;
+                            let denied = Bytes::from(codec::encode_permission_denied(READ_ONLY));
+                            let _ = own.try_send(Frames::from([denied]));
+                        }
+                        continue;
+                    }
                     Ok(msg) => {
                         let delivered = tokio::select! {
                             _ = kick.kicked() => return stream,
@@ -149,6 +193,7 @@ async fn write_loop(
     kick: &Kick,
     last_seen: &LastSeen,
     app: &App,
+    expires: Instant,
 ) -> SplitSink<Ws, WsMessage> {
     // First ping one period from now (awaiting a fresh interval's immediate first tick would wait
     // for the timer wheel's next millisecond and delay every new connection's greeting).
@@ -159,11 +204,14 @@ async fn write_loop(
     tokio::pin!(kicked);
     let shutdown = app.shutdown.cancelled();
     tokio::pin!(shutdown);
+    let expiry = tokio::time::sleep_until(expires);
+    tokio::pin!(expiry);
     let code = loop {
         tokio::select! {
             biased;
             code = &mut kicked => break code,
             _ = &mut shutdown => break close::GOING_AWAY,
+            _ = &mut expiry => break close::UNAUTHORIZED,
             first = queue.recv() => {
                 let Some(first) = first else { break close::GOING_AWAY };
                 let write = async {

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::auth::AuthError;
 use crate::room::RoomError;
 use crate::store::StoreError;
 
@@ -16,6 +17,10 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    #[error("auth: {0}")]
+    Auth(#[from] AuthError),
+    #[error("local mode: {0}")]
+    Local(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +39,22 @@ pub enum ApiError {
     NotWebSocket,
     #[error("{0}")]
     Unavailable(String),
+    #[error("no token: pass Authorization: Bearer <token> (or ?token= on /sync)")]
+    TokenMissing,
+    #[error("invalid token")]
+    TokenInvalid,
+    #[error("token expired")]
+    TokenExpired,
+    #[error("token revoked")]
+    TokenRevoked,
+    #[error("this token does not allow that")]
+    Forbidden,
+    #[error("history does not reach back to {0}")]
+    NoHistory(String),
+    #[error("storage error")]
+    Storage,
+    #[error("internal error")]
+    Internal,
 }
 
 impl ApiError {
@@ -46,6 +67,14 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotWebSocket => (StatusCode::UPGRADE_REQUIRED, "websocket_required"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::TokenMissing => (StatusCode::UNAUTHORIZED, "token_missing"),
+            ApiError::TokenInvalid => (StatusCode::UNAUTHORIZED, "token_invalid"),
+            ApiError::TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired"),
+            ApiError::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NoHistory(_) => (StatusCode::NOT_FOUND, "no_history"),
+            ApiError::Storage => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
+            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -56,7 +85,44 @@ impl From<RoomError> for ApiError {
         match e {
             RoomError::LoadFailed(_) => ApiError::Unavailable("room could not be loaded".into()),
             RoomError::ShuttingDown => ApiError::Unavailable("server shutting down".into()),
+            RoomError::Storage(_) => ApiError::Storage,
         }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        // The reason goes to the log (never the token); the client gets the stable code.
+        tracing::info!(reason = %e, "token refused");
+        match e {
+            AuthError::Missing => ApiError::TokenMissing,
+            AuthError::Expired => ApiError::TokenExpired,
+            AuthError::Revoked => ApiError::TokenRevoked,
+            AuthError::Forbidden => ApiError::Forbidden,
+            AuthError::Invalid(_)
+            | AuthError::Jwks(_)
+            | AuthError::BadSecret(_)
+            | AuthError::Io(_) => ApiError::TokenInvalid,
+        }
+    }
+}
+
+impl From<crate::access::IssueError> for ApiError {
+    fn from(e: crate::access::IssueError) -> Self {
+        match e {
+            crate::access::IssueError::Auth(e) => {
+                tracing::error!(error = %e, "minting failed");
+                ApiError::Internal
+            }
+            crate::access::IssueError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage error");
+        ApiError::Storage
     }
 }
 

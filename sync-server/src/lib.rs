@@ -1,6 +1,8 @@
 //! The Tandem sync server: rooms over the y-websocket protocol, durable storage, the HTTP API and
 //! the `tandem` command line. `server::run` is the one entry point tests and the binary share.
 
+pub mod access;
+pub mod auth;
 pub mod app;
 pub mod bench;
 pub mod cli;
@@ -11,6 +13,7 @@ pub mod http;
 pub mod room;
 pub mod server;
 pub mod store;
+pub mod token_cmd;
 pub mod ws;
 
 pub use config::Config;

@@ -9,7 +9,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::access::{Access, Grant, issue};
 use crate::app::App;
+use crate::auth::{Perm, Secret, Verifier};
 use crate::config::{Config, Durability};
 use crate::error::ServerError;
 use crate::room::Rooms;
@@ -25,6 +27,7 @@ pub async fn run(
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(&config.data_dir).await?);
     let config = Arc::new(config);
     let addr = listener.local_addr()?;
+    let access = Arc::new(access(&config, &*store, addr).await?);
     let commit_interval = match config.durability {
         Durability::Strict => std::time::Duration::ZERO,
         Durability::Batched => config.commit_interval,
@@ -38,9 +41,13 @@ pub async fn run(
     );
     let tasks = TaskTracker::new();
     let rooms = Rooms::new(&config, store, persister, tasks.clone(), shutdown.clone());
+    if config.secret.is_none() {
+        local_mode(&config, &access, &rooms).await?;
+    }
     let app = Arc::new(App::new(
         config.clone(),
         rooms,
+        access,
         shutdown.clone(),
         tasks.clone(),
         addr,
@@ -66,5 +73,55 @@ pub async fn run(
     storage_tasks.close();
     storage_tasks.wait().await;
     tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// Token checks for this server: the configured secret, or in local mode the data dir's.
+async fn access(
+    config: &Config,
+    store: &dyn Store,
+    addr: std::net::SocketAddr,
+) -> Result<Access, ServerError> {
+    let secret = match &config.secret {
+        Some(s) => Secret::from_config(&s.0)?,
+        None => Secret::load_or_generate(&config.data_dir).await?.0,
+    };
+    let verifier = Verifier::new(&secret, config.jwks.as_deref()).await?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    Ok(Access::new(secret, verifier, store, public_url, config.link_ttl).await?)
+}
+
+/// Name of the room whose edit link local mode prints.
+const LOCAL_ROOM: &str = "welcome";
+
+/// Local mode (no secret configured): print an admin token and a ready edit link on stdout, for
+/// the person at the terminal. Never in the log: stdout here is the console, not the log stream.
+async fn local_mode(config: &Config, access: &Access, rooms: &Rooms) -> Result<(), ServerError> {
+    let store = rooms.store();
+    let grant = |room: &str, perm| Grant {
+        room: room.to_owned(),
+        perm,
+        sub: "local".into(),
+        name: None,
+        tenant: None,
+        ttl: config.link_ttl,
+    };
+    let issued = async {
+        let (admin, _) = issue(access.secret(), &**store, &grant("*", Perm::Admin), "local").await?;
+        let (edit, _) =
+            issue(access.secret(), &**store, &grant(LOCAL_ROOM, Perm::Write), "local").await?;
+        Ok::<_, crate::access::IssueError>((admin, edit))
+    };
+    let (admin, edit) = issued.await.map_err(|e| ServerError::Local(e.to_string()))?;
+    println!(
+        "local mode: no secret configured; tokens are signed with the secret in {}",
+        config.data_dir.join("secret").display()
+    );
+    println!("admin token: {admin}");
+    println!("edit link: {}", access.link(LOCAL_ROOM, &edit));
+    tracing::info!("local mode: admin token and edit link printed on stdout");
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
@@ -11,16 +11,35 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
+use serde::Deserialize;
+
 use crate::app::App;
+use crate::auth::Perm;
 use crate::error::ApiError;
+
+/// `?token=`: the stock `WebsocketProvider` passes its `params` as query parameters.
+#[derive(Debug, Deserialize)]
+pub struct TokenParam {
+    token: Option<String>,
+}
 
 pub async fn sync(
     State(app): State<Arc<App>>,
     Path(room): Path<String>,
+    Query(param): Query<TokenParam>,
     mut req: Request,
 ) -> Result<Response, ApiError> {
     if !protocol::valid_room_name(&room) {
         return Err(ApiError::BadRoomName);
+    }
+    let token = param
+        .token
+        .as_deref()
+        .or_else(|| crate::http::bearer(req.headers()));
+    let claims = app.access.check(token).await?;
+    if !claims.allows(&room, Perm::Read) {
+        tracing::info!(room, actor = %claims.actor(), "token refused for this room");
+        return Err(ApiError::Forbidden);
     }
     if app.shutdown.is_cancelled() {
         return Err(ApiError::Unavailable("server shutting down".into()));
@@ -45,7 +64,7 @@ pub async fn sync(
                     Some(config),
                 )
                 .await;
-                crate::connection::serve(ws, room, app, conn).await;
+                crate::connection::serve(ws, room, app, conn, claims).await;
             }
             Err(e) => tracing::info!(error = %e, "websocket upgrade failed"),
         }

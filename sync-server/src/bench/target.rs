@@ -17,6 +17,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct Target {
     /// `ws://HOST:PORT`
     base: String,
+    /// Sent as `?token=` on every connection.
+    token: String,
     pid: Option<u32>,
     spawned: Option<Spawned>,
 }
@@ -49,8 +51,13 @@ impl Target {
             if hostport.contains("://") || hostport.contains('/') {
                 bail!("--server must look like ws://HOST:PORT, not {server}");
             }
+            let token = common
+                .token
+                .clone()
+                .context("give --token (a write token for the bench's rooms) with --server")?;
             return Ok(Target {
                 base: format!("ws://{hostport}"),
+                token,
                 pid: common.server_pid,
                 spawned: None,
             });
@@ -59,13 +66,15 @@ impl Target {
             // The child inherits the affinity of the thread that spawns it.
             sys::pin_current_thread(common.server_cpu)?;
         }
-        let spawned = spawn_server(&common.serve_args);
+        let secret = bench_secret();
+        let spawned = spawn_server(&common.serve_args, &secret);
         if common.pin {
             sys::pin_current_thread(common.bench_cpu)?;
         }
         let (spawned, addr) = spawned?;
         Ok(Target {
             base: format!("ws://{addr}"),
+            token: bench_token(&secret)?,
             pid: Some(spawned.child.id()),
             spawned: Some(spawned),
         })
@@ -73,7 +82,7 @@ impl Target {
 
     /// The sync URL of `room`.
     pub fn url(&self, room: &str) -> String {
-        format!("{}/sync/{room}", self.base)
+        format!("{}/sync/{room}?token={}", self.base, self.token)
     }
 
     /// The server process, when known (`--spawn` or `--server-pid`).
@@ -92,7 +101,35 @@ impl Target {
     }
 }
 
-fn spawn_server(extra: &[String]) -> Result<(Spawned, String)> {
+/// A throwaway secret for a spawned server (hex, so it is a plain flag value).
+fn bench_secret() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..64)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .collect()
+}
+
+/// A write token for every room of a spawned server, for as long as a bench can run.
+fn bench_token(secret: &str) -> Result<String> {
+    let secret = crate::auth::Secret::from_config(secret)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let claims = crate::auth::Claims {
+        room: "*".into(),
+        perm: crate::auth::Perm::Write,
+        sub: "bench".into(),
+        name: None,
+        tenant: None,
+        exp: now + 7 * 24 * 3600,
+        jti: None,
+        iat: Some(now),
+    };
+    Ok(crate::auth::mint(&secret, &claims)?)
+}
+
+fn spawn_server(extra: &[String], secret: &str) -> Result<(Spawned, String)> {
     let exe = std::env::current_exe().context("locating the tandem executable")?;
     let data_dir = tempfile::Builder::new()
         .prefix("tandem-bench-")
@@ -106,6 +143,7 @@ fn spawn_server(extra: &[String]) -> Result<(Spawned, String)> {
         .arg("--data-dir")
         .arg(data_dir.path())
         .args(extra)
+        .env("TANDEM_SECRET", secret)
         .env("TANDEM_LOG", log)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

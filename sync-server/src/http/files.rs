@@ -9,15 +9,19 @@ use axum::response::IntoResponse;
 use protocol::schema::{self, WriteOutcome};
 use yrs::{GetString, Map, Out};
 
-use super::room_name;
+use super::caller::Caller;
+use super::{file_path, room_name};
 use crate::app::App;
+use crate::auth::Perm;
 use crate::error::ApiError;
 
 pub async fn list(
     State(app): State<Arc<App>>,
+    caller: Caller,
     Path(room): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let room = room_name(&room)?;
+    caller.require(room, Perm::Read)?;
     let files = app
         .rooms
         .read(room, |doc| {
@@ -40,19 +44,13 @@ pub async fn list(
     Ok(Json(serde_json::json!({ "files": files })))
 }
 
-fn file_path(path: &str) -> Result<String, ApiError> {
-    if schema::valid_file_path(path) {
-        Ok(path.to_owned())
-    } else {
-        Err(ApiError::BadPath)
-    }
-}
-
 pub async fn read(
     State(app): State<Arc<App>>,
+    caller: Caller,
     Path((room, path)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
     let room = room_name(&room)?;
+    caller.require(room, Perm::Read)?;
     let path = file_path(&path)?;
     let p = path.clone();
     let text = app
@@ -65,13 +63,16 @@ pub async fn read(
 
 pub async fn write(
     State(app): State<Arc<App>>,
+    caller: Caller,
     Path((room, path)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let room = room_name(&room)?;
+    caller.require(room, Perm::Write)?;
     let path = file_path(&path)?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::BadRequest("file contents must be UTF-8".into()))?;
+    let size = text.len();
     let p = path.clone();
     let outcome = app
         .rooms
@@ -82,6 +83,14 @@ pub async fn write(
         WriteOutcome::Changed => (StatusCode::OK, "changed"),
         WriteOutcome::Unchanged => (StatusCode::OK, "unchanged"),
     };
+    app.audit(
+        &caller.actor(),
+        "file.written",
+        Some(room),
+        &path,
+        serde_json::json!({ "outcome": word, "bytes": size }),
+    )
+    .await;
     Ok((
         status,
         Json(serde_json::json!({ "path": path, "outcome": word })),
@@ -90,9 +99,11 @@ pub async fn write(
 
 pub async fn delete(
     State(app): State<Arc<App>>,
+    caller: Caller,
     Path((room, path)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let room = room_name(&room)?;
+    caller.require(room, Perm::Write)?;
     let path = file_path(&path)?;
     let p = path.clone();
     let existed = app
@@ -100,6 +111,14 @@ pub async fn delete(
         .edit(room, move |txn| schema::delete_file(txn, &p))
         .await?;
     if existed {
+        app.audit(
+            &caller.actor(),
+            "file.deleted",
+            Some(room),
+            &path,
+            serde_json::Value::Null,
+        )
+        .await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("file {path}")))

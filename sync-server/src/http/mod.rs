@@ -1,14 +1,18 @@
 //! The HTTP surface (axum): the WebSocket endpoint, the room and file API, health probes.
 
+mod audit;
+mod caller;
 mod files;
 mod rooms;
+mod tokens;
+mod versions;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::{delete, get, post};
 
 use crate::app::App;
 use crate::error::ApiError;
@@ -18,8 +22,26 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/sync/{room}", get(crate::ws::sync))
         .route("/api/rooms", post(rooms::create))
-        .route("/api/rooms/{room}", get(rooms::info))
+        .route("/api/rooms/{room}", get(rooms::info).delete(rooms::delete))
         .route("/api/rooms/{room}/export", get(rooms::export))
+        .route("/api/rooms/{room}/tokens", post(tokens::mint))
+        .route("/api/tokens/{jti}", delete(tokens::revoke))
+        .route(
+            "/api/rooms/{room}/versions",
+            get(versions::list).post(versions::create),
+        )
+        .route("/api/rooms/{room}/versions/{id}/files", get(versions::files))
+        .route(
+            "/api/rooms/{room}/versions/{id}/files/{*path}",
+            get(versions::read_file),
+        )
+        .route(
+            "/api/rooms/{room}/versions/{id}/restore",
+            post(versions::restore),
+        )
+        .route("/api/rooms/{room}/history", get(versions::history))
+        .route("/api/rooms/{room}/restore", post(versions::restore_at))
+        .route("/api/audit", get(audit::query))
         .route("/api/rooms/{room}/files", get(files::list))
         .route(
             "/api/rooms/{room}/files/{*path}",
@@ -59,6 +81,44 @@ async fn metrics(State(app): State<Arc<App>>) -> String {
         app.rooms.loaded(),
         conns
     )
+}
+
+/// The token of an `Authorization: Bearer` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+}
+
+/// A time in milliseconds since the epoch as RFC 3339 (`2026-11-24T10:00:00.000Z`).
+pub fn rfc3339_ms(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+pub fn rfc3339_secs(secs: u64) -> String {
+    rfc3339_ms(i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX))
+}
+
+/// Parses an RFC 3339 time into milliseconds since the epoch.
+pub fn parse_time(field: &str, s: &str) -> Result<i64, ApiError> {
+    let t = humantime::parse_rfc3339_weak(s)
+        .map_err(|e| ApiError::BadRequest(format!("{field}: {e} (want RFC 3339)")))?;
+    let d = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| ApiError::BadRequest(format!("{field}: before 1970")))?;
+    Ok(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Checks a file path from a path segment.
+fn file_path(path: &str) -> Result<String, ApiError> {
+    if protocol::schema::valid_file_path(path) {
+        Ok(path.to_owned())
+    } else {
+        Err(ApiError::BadPath)
+    }
 }
 
 /// Checks a room name from a path segment.

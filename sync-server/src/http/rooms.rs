@@ -1,4 +1,4 @@
-//! `/api/rooms`: create a room (optionally named, optionally with files), inspect and export it.
+//! `/api/rooms`: create a room (with its edit and view links), inspect, export and delete it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,8 +11,11 @@ use rand::Rng;
 use serde::Deserialize;
 use yrs::{Map, WriteTxn};
 
+use super::caller::Caller;
 use super::room_name;
+use crate::access::{Grant, issue};
 use crate::app::App;
+use crate::auth::Perm;
 use crate::error::ApiError;
 
 #[derive(Debug, Default, Deserialize)]
@@ -21,6 +24,8 @@ pub struct CreateRoom {
     pub name: Option<String>,
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// Lifetime of the links' tokens (humantime, e.g. "7d"); default `link_ttl`.
+    pub ttl: Option<String>,
 }
 
 /// Length of generated room names (base-32, ~60 bits: unguessable enough to share as a link).
@@ -36,19 +41,23 @@ fn generate_name() -> String {
 
 pub async fn create(
     State(app): State<Arc<App>>,
+    caller: Caller,
     body: Option<Json<CreateRoom>>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let req = body.map(|Json(b)| b).unwrap_or_default();
     let name = match req.name {
         Some(n) => room_name(&n)?.to_owned(),
-        None => generate_name(),
+        None => default_name(&caller.0.room),
     };
+    caller.require(&name, Perm::Admin)?;
+    let ttl = super::tokens::ttl(req.ttl.as_deref(), app.access.link_ttl)?;
     for path in req.files.keys() {
         if !schema::valid_file_path(path) {
             return Err(ApiError::BadPath);
         }
     }
     let files = req.files;
+    let file_count = files.len();
     let created = app
         .rooms
         .edit(&name, move |txn| {
@@ -65,34 +74,87 @@ pub async fn create(
     if !created {
         return Err(ApiError::Conflict(format!("room {name} already has files")));
     }
-    let addr = app.public_addr;
+    let actor = caller.actor();
+    app.audit(
+        &actor,
+        "room.created",
+        Some(&name),
+        &name,
+        serde_json::json!({ "files": file_count }),
+    )
+    .await;
+    let mint = |perm| Grant {
+        room: name.clone(),
+        perm,
+        sub: String::new(),
+        name: None,
+        tenant: caller.0.tenant.clone(),
+        ttl,
+    };
+    let store = app.rooms.store();
+    let (edit, claims) = issue(app.access.secret(), &**store, &mint(Perm::Write), &actor).await?;
+    let (view, _) = issue(app.access.secret(), &**store, &mint(Perm::Read), &actor).await?;
+    let access = &app.access;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
             "room": name,
             "links": {
-                "edit": format!("http://{addr}/r/{name}"),
-                "websocket": format!("ws://{addr}/sync/{name}"),
-                "files": format!("http://{addr}/api/rooms/{name}/files"),
-            }
+                "edit": access.link(&name, &edit),
+                "view": access.link(&name, &view),
+                "websocket": access.websocket_url(&name),
+            },
+            "tokens": { "edit": edit, "view": view },
+            "expires_at": super::rfc3339_secs(claims.exp),
         })),
     ))
 }
 
+/// A fresh unguessable name inside the caller's scope: `team-*` makes `team-<random>`.
+fn default_name(pattern: &str) -> String {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => format!("{prefix}{}", generate_name()),
+        None => pattern.to_owned(),
+    }
+}
+
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(room): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let room = room_name(&room)?;
+    caller.require(room, Perm::Admin)?;
+    app.rooms.delete(room).await?;
+    app.audit(
+        &caller.actor(),
+        "room.deleted",
+        Some(room),
+        room,
+        serde_json::Value::Null,
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub async fn info(
     State(app): State<Arc<App>>,
+    caller: Caller,
     Path(room): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let room = room_name(&room)?;
+    caller.require(room, Perm::Read)?;
     let info = app.rooms.info(room).await?;
     Ok(Json(serde_json::json!({ "room": room, "live": info })))
 }
 
 pub async fn export(
     State(app): State<Arc<App>>,
+    caller: Caller,
     Path(room): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let room = room_name(&room)?;
+    caller.require(room, Perm::Read)?;
     let json = app.rooms.read(room, schema::export_json).await?;
     Ok(Json(json))
 }

@@ -153,7 +153,12 @@ impl RoomActor {
     async fn batch(&mut self, first: Cmd) -> bool {
         let mut next = Some(first);
         let mut handled = 0;
+        let mut delete = None;
         while let Some(cmd) = next.take() {
+            if let Cmd::Delete(reply) = cmd {
+                delete = Some(reply);
+                break;
+            }
             if !self.handle(cmd) {
                 self.poisoned().await;
                 return false;
@@ -164,9 +169,37 @@ impl RoomActor {
             }
         }
         self.persist_batch().await;
+        if let Some(reply) = delete {
+            self.delete(reply).await;
+            return false;
+        }
         self.send_outbox();
         self.maybe_compact().await;
         true
+    }
+
+    /// Closes every member, then deletes the stored room after everything already sent to the
+    /// storage writer, and unregisters; commands that raced with it go to a fresh (empty) room.
+    async fn delete(&mut self, reply: tokio::sync::oneshot::Sender<Result<(), RoomError>>) {
+        self.close_all(close::ROOM_DELETED);
+        self.outbox.clear();
+        self.pending.clear();
+        let result = match self.rooms.persister.delete(self.name.clone()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(RoomError::Storage(e)),
+            Err(_) => Err(RoomError::ShuttingDown),
+        };
+        if let Err(e) = &result {
+            tracing::error!(room = %self.name, error = %e, "room delete failed");
+        }
+        self.rooms.remove(&self.name, self.handle.id);
+        self.rx.close();
+        let _ = reply.send(result);
+        let mut leftovers = Vec::new();
+        while let Some(cmd) = self.rx.try_recv() {
+            leftovers.push(cmd);
+        }
+        self.forward(leftovers).await;
     }
 
     /// Applies one command. Returns false if the document may be corrupt (yrs panicked).
@@ -199,6 +232,10 @@ impl RoomActor {
                     Ok(update) => self.accept_update(None, Bytes::from(update)),
                     Err(_) => return false,
                 }
+            }
+            // `batch` intercepts deletes before they get here.
+            Cmd::Delete(reply) => {
+                let _ = reply.send(Err(RoomError::Storage("delete not handled".into())));
             }
             Cmd::Info(reply) => {
                 let _ = reply.send(RoomInfo {
@@ -477,10 +514,15 @@ impl RoomActor {
             leftovers.push(cmd);
         }
         tracing::debug!(room = %self.name, forwarded = leftovers.len(), "room unloaded");
+        self.forward(leftovers).await;
+    }
+
+    /// Hands commands that arrived after this actor stopped to its successor.
+    async fn forward(&self, leftovers: Vec<Cmd>) {
         for cmd in leftovers {
             if matches!(
                 cmd,
-                Cmd::Join { .. } | Cmd::Read(_) | Cmd::Edit(_) | Cmd::Info(_)
+                Cmd::Join { .. } | Cmd::Read(_) | Cmd::Edit(_) | Cmd::Info(_) | Cmd::Delete(_)
             ) {
                 let _ = self.rooms.send(&self.name, cmd).await;
             }

@@ -68,6 +68,9 @@ pub enum RoomError {
     /// The server is shutting down.
     #[error("server shutting down")]
     ShuttingDown,
+    /// Storage refused an operation on the room.
+    #[error("storage: {0}")]
+    Storage(String),
 }
 
 pub(crate) type ReadFn = Box<dyn FnOnce(&Doc) + Send>;
@@ -90,6 +93,8 @@ pub(crate) enum Cmd {
     /// Runs in a transaction whose update is persisted and fanned out like a client's.
     Edit(EditFn),
     Info(oneshot::Sender<RoomInfo>),
+    /// Closes every member (4410) and removes the room's stored data; the actor then stops.
+    Delete(oneshot::Sender<Result<(), RoomError>>),
 }
 
 /// A snapshot of a live room's vital signs.
@@ -273,6 +278,11 @@ impl Rooms {
     /// Vital signs of a room (loading it if needed).
     pub async fn info(self: &Arc<Self>, name: &str) -> Result<RoomInfo, RoomError> {
         self.request(name, Cmd::Info).await
+    }
+
+    /// Closes the room's sockets (4410) and deletes its stored data. A later join starts afresh.
+    pub async fn delete(self: &Arc<Self>, name: &str) -> Result<(), RoomError> {
+        self.request(name, Cmd::Delete).await?
     }
 
     /// Number of rooms loaded in memory.

@@ -29,6 +29,11 @@ enum Cmd {
     },
     /// The room was unloaded: drop its bookkeeping.
     Forget(Arc<str>),
+    /// Commit everything queued so far, then delete the room's stored data.
+    Delete {
+        room: Arc<str>,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// Handle to the storage writer. Sending waits when its queue (capacity `persist_queue`) is full,
@@ -88,6 +93,14 @@ impl Persister {
             keep,
         })
         .await
+    }
+
+    /// Deletes the room's stored data after every update sent before this call is committed (so
+    /// none of them lands after the delete). The inner error is the store's, for logs.
+    pub async fn delete(&self, room: Arc<str>) -> Result<Result<(), String>, PersisterGone> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Cmd::Delete { room, reply }).await?;
+        rx.await.map_err(|_| PersisterGone)
     }
 
     pub async fn forget(&self, room: Arc<str>) -> Result<(), PersisterGone> {
@@ -160,6 +173,13 @@ impl Writer {
                 }
                 Cmd::Forget(room) => {
                     self.last_seq.remove(&room);
+                }
+                Cmd::Delete { room, reply } => {
+                    self.commit().await;
+                    deadline = None;
+                    self.last_seq.remove(&room);
+                    let result = self.store.delete_room(&room).await;
+                    let _ = reply.send(result.map_err(|e| e.to_string()));
                 }
             }
         }
