@@ -2,6 +2,7 @@
 //! the `tandem` command line. `server::run` is the one entry point tests and the binary share.
 
 pub mod app;
+pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod config;
