@@ -480,11 +480,11 @@ impl RoomActor {
             .doc
             .transact()
             .encode_state_as_update_v1(&StateVector::default());
-        let keep = self.rooms.settings.keep_snapshots;
+        let retention = self.rooms.settings.retention.clone();
         let sent = self
             .rooms
             .persister
-            .compact(self.name.clone(), snapshot, self.loaded_seq, keep)
+            .compact(self.name.clone(), snapshot, self.loaded_seq, retention)
             .await;
         if sent.is_ok() {
             self.log_updates = 0;

@@ -132,7 +132,7 @@ pub(crate) struct RoomSettings {
     pub strict: bool,
     pub compact_after_updates: u64,
     pub compact_after_bytes: u64,
-    pub keep_snapshots: usize,
+    pub retention: crate::store::Retention,
     pub fanout_window_per_member: std::time::Duration,
     pub fanout_window_max: std::time::Duration,
 }
@@ -166,7 +166,10 @@ impl Rooms {
                 strict: config.durability == Durability::Strict,
                 compact_after_updates: config.compact_after_updates,
                 compact_after_bytes: config.compact_after_bytes,
-                keep_snapshots: config.keep_snapshots,
+                retention: crate::store::Retention {
+                    keep: config.keep_snapshots,
+                    ..crate::store::Retention::default()
+                },
                 fanout_window_per_member: config.fanout_window_per_member,
                 fanout_window_max: config.fanout_window_max,
             },

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::store::{Append, Store};
+use crate::store::{Append, Retention, Store};
 
 /// Most updates written in one transaction.
 const MAX_BATCH: usize = 4096;
@@ -25,7 +25,7 @@ enum Cmd {
         room: Arc<str>,
         snapshot: Vec<u8>,
         loaded_seq: i64,
-        keep: usize,
+        retention: Retention,
     },
     /// The room was unloaded: drop its bookkeeping.
     Forget(Arc<str>),
@@ -84,13 +84,13 @@ impl Persister {
         room: Arc<str>,
         snapshot: Vec<u8>,
         loaded_seq: i64,
-        keep: usize,
+        retention: Retention,
     ) -> Result<(), PersisterGone> {
         self.send(Cmd::Compact {
             room,
             snapshot,
             loaded_seq,
-            keep,
+            retention,
         })
         .await
     }
@@ -156,7 +156,7 @@ impl Writer {
                     room,
                     snapshot,
                     loaded_seq,
-                    keep,
+                    retention,
                 } => {
                     self.commit().await;
                     deadline = None;
@@ -166,7 +166,7 @@ impl Writer {
                         .copied()
                         .unwrap_or(0)
                         .max(loaded_seq);
-                    if let Err(e) = self.store.compact(&room, &snapshot, upto, keep).await {
+                    if let Err(e) = self.store.compact(&room, &snapshot, upto, &retention).await {
                         // The log is intact; compaction will be tried again later.
                         tracing::warn!(room = %room, error = %e, "compaction failed");
                     }
