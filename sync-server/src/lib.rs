@@ -2,7 +2,6 @@
 //! the `tandem` command line. `server::run` is the one entry point tests and the binary share.
 
 pub mod access;
-pub mod auth;
 pub mod app;
 pub mod auth;
 pub mod bench;

@@ -168,7 +168,8 @@ impl Rooms {
                 compact_after_bytes: config.compact_after_bytes,
                 retention: crate::store::Retention {
                     keep: config.keep_snapshots,
-                    ..crate::store::Retention::default()
+                    max_age: config.history_retention,
+                    spacing: config.history_spacing,
                 },
                 fanout_window_per_member: config.fanout_window_per_member,
                 fanout_window_max: config.fanout_window_max,
