@@ -2,13 +2,16 @@
 //! and records tokens, and tracks each token's live connections so a revocation closes them at once.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use dashmap::DashMap;
 
 use crate::auth::{AuthError, Claims, Perm, Secret, Verifier};
 use crate::room::{ConnId, Kick};
-use crate::store::{AuditEntry, Store, StoreError, TokenRecord};
+use crate::store::{AuditEntry, Store, StoreError, TokenRecord, now_ms};
+
+/// Longest lifetime a minted token gets, whatever was asked.
+pub const MAX_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 pub struct Access {
     verifier: Verifier,
@@ -41,13 +44,6 @@ pub enum IssueError {
     Store(#[from] StoreError),
 }
 
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 /// Mints a token for `grant`, records it (never the token itself) and audits the mint.
 pub async fn issue(
     secret: &Secret,
@@ -63,13 +59,15 @@ pub async fn issue(
         sub: grant.sub.clone(),
         name: grant.name.clone(),
         tenant: grant.tenant.clone(),
-        exp: iat + grant.ttl.as_secs().max(1),
+        exp: iat + grant.ttl.min(MAX_TTL).as_secs().max(1),
         jti: Some(crate::auth::new_jti()),
         iat: Some(iat),
     };
     let token = crate::auth::mint(secret, &claims)?;
     let jti = claims.jti.clone().unwrap_or_default();
-    let exp_ms = i64::try_from(claims.exp).unwrap_or(i64::MAX / 1000) * 1000;
+    let exp_ms = i64::try_from(claims.exp)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1000);
     store
         .record_token(&TokenRecord {
             jti: jti.clone(),

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::access::{Access, now_ms};
+use crate::access::Access;
 use crate::config::Config;
 use crate::room::Rooms;
-use crate::store::AuditEntry;
+use crate::store::{AuditEntry, now_ms};
 
 pub struct App {
     pub config: Arc<Config>,

@@ -30,6 +30,8 @@ const WRITE_BATCH: usize = 64;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long input is drained after refusing a bad frame.
 const LINGER: Duration = Duration::from_secs(1);
+/// Longest a connection's token is honoured for, whatever its `exp` says.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// The v1 encoding of an update that changes nothing.
 const EMPTY_UPDATE: &[u8] = &[0, 0];
 /// The reason a read-only connection's edits are refused with (y-protocols auth message).
@@ -66,7 +68,10 @@ impl Rights {
         let now_s = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        let left = Duration::from_secs(claims.exp).saturating_sub(now_s);
+        // Capped so that an absurd `exp` from an external issuer cannot overflow the clock.
+        let left = Duration::from_secs(claims.exp)
+            .saturating_sub(now_s)
+            .min(MAX_TOKEN_LIFETIME);
         Rights {
             read_only: claims.perm < Perm::Write,
             expires: Instant::now() + left,

@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::caller::Caller;
 use super::room_name;
-use crate::access::{Grant, audit_room, issue, now_ms};
+use crate::access::{Grant, audit_room, issue};
+use crate::store::now_ms;
 use crate::app::App;
 use crate::auth::Perm;
 use crate::error::ApiError;
@@ -30,6 +31,9 @@ pub fn ttl(ttl: Option<&str>, default: Duration) -> Result<Duration, ApiError> {
     match ttl {
         None => Ok(default),
         Some(s) => match humantime::parse_duration(s) {
+            Ok(d) if d > crate::access::MAX_TTL => Err(ApiError::BadRequest(format!(
+                "ttl {s:?} is longer than the longest allowed, 10 years"
+            ))),
             Ok(d) if !d.is_zero() => Ok(d),
             Ok(_) => Err(ApiError::BadRequest("ttl must be positive".into())),
             Err(e) => Err(ApiError::BadRequest(format!("ttl {s:?}: {e}"))),
