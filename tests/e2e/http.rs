@@ -9,7 +9,7 @@ use crate::harness::*;
 async fn put_reaches_a_connected_peer_as_a_minimal_edit_and_export_matches() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let http = reqwest::Client::new();
+    let http = server.api();
 
     let created: Value = http
         .post(server.http("/api/rooms"))
@@ -91,7 +91,7 @@ async fn put_reaches_a_connected_peer_as_a_minimal_edit_and_export_matches() {
 async fn errors_are_json_with_status_and_code() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let http = reqwest::Client::new();
+    let http = server.api();
     let cases = [
         ("/api/rooms/bad%20name/files", 400, "bad_room_name"),
         ("/api/rooms/ok/files/missing.txt", 404, "not_found"),
@@ -137,12 +137,4 @@ async fn errors_are_json_with_status_and_code() {
             .status(),
         200
     );
-}
-
-async fn get_json(http: &reqwest::Client, url: &str) -> Value {
-    http.get(url).send().await.unwrap().json().await.unwrap()
-}
-
-async fn get_text(http: &reqwest::Client, url: &str) -> String {
-    http.get(url).send().await.unwrap().text().await.unwrap()
 }

@@ -84,7 +84,10 @@ async fn a_room_that_fails_to_load_refuses_with_1013_and_is_never_overwritten() 
         assert_eq!(code, Ok(protocol::close::TRY_AGAIN_LATER));
     }
     // The HTTP API says so too, and other rooms are unaffected.
-    let res = reqwest::get(server.http("/api/rooms/broken/files"))
+    let res = server
+        .api()
+        .get(server.http("/api/rooms/broken/files"))
+        .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 503);

@@ -53,7 +53,7 @@ async fn live_connections(http: &reqwest::Client, server: &Server) -> u64 {
 async fn a_client_that_never_reads_is_closed_4408_while_a_reader_keeps_up() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--outbound-queue", &QUEUE.to_string()]);
-    let http = reqwest::Client::new();
+    let http = server.api();
 
     let writer = peer(&server, ROOM).await;
     let reader = peer(&server, ROOM).await;

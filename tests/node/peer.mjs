@@ -5,7 +5,7 @@
 // Usage:
 //   node peer.mjs --url ws://127.0.0.1:PORT/sync --room ROOM --name NAME \
 //     [--file main.py] [--edits 10] [--expect m1,m2,...] [--await-names a,b] \
-//     [--wait-go] [--hold] [--timeout-ms 15000]
+//     [--wait-go] [--hold] [--timeout-ms 15000] [--token JWT] [--expect-denied]
 //
 // Every option can also come from the environment: --edits is PEER_EDITS, --url is PEER_URL, ...
 //
@@ -19,6 +19,15 @@
 // at once; --hold keeps the connection (and presence) up after "done" until stdin closes, so the
 // test can inspect this peer from the other side. Exit 0 on success; 1 with a message on stderr on
 // timeout or error.
+//
+// --token (PEER_TOKEN) is passed through the provider's own `params: {token}` option, so it rides
+// as `?token=` exactly as a browser editor sends it. A server refusing our edits answers with a
+// y-protocols auth message, which the stock provider only reports through `console.warn`
+// ("Permission denied to access <url>.\n<reason>"): we capture those reasons (without echoing the
+// URL, which carries the token) and report them as `permissionDenied` in "ready" and "done".
+// --expect-denied holds "done" until at least one arrived. After typing, the peer adds
+// `typed: EDITS` to its awareness state: the same socket carries it after every edit, so whoever
+// sees it knows the server has received (and handled) all of them.
 
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
@@ -38,7 +47,9 @@ const { values: opts } = parseArgs({
     'await-names': { type: 'string', default: process.env.PEER_AWAIT_NAMES ?? '' },
     'wait-go': { type: 'boolean', default: process.env.PEER_WAIT_GO === '1' },
     hold: { type: 'boolean', default: process.env.PEER_HOLD === '1' },
-    'timeout-ms': { type: 'string', default: process.env.PEER_TIMEOUT_MS ?? '15000' }
+    'timeout-ms': { type: 'string', default: process.env.PEER_TIMEOUT_MS ?? '15000' },
+    token: { type: 'string', default: process.env.PEER_TOKEN },
+    'expect-denied': { type: 'boolean', default: process.env.PEER_EXPECT_DENIED === '1' }
   }
 })
 
@@ -63,11 +74,28 @@ const deadline = setTimeout(() => {
 
 const emit = (obj) => process.stdout.write(JSON.stringify({ name: opts.name, ...obj }) + '\n')
 
+// Reasons of every permission-denied auth message the provider reported.
+const denied = []
+const deniedListeners = new Set()
+const warn = console.warn.bind(console)
+console.warn = (...args) => {
+  const first = String(args[0] ?? '')
+  if (first.startsWith('Permission denied')) {
+    const newline = first.indexOf('\n')
+    denied.push(newline >= 0 ? first.slice(newline + 1) : '')
+    process.stderr.write(`peer.mjs ${opts.name}: permission denied: ${denied.at(-1)}\n`)
+    for (const listener of deniedListeners) listener()
+    return
+  }
+  warn(...args)
+}
+
 const doc = new Y.Doc()
 const provider = new WebsocketProvider(opts.url, opts.room, doc, {
   WebSocketPolyfill: WebSocket,
   // Node has a global BroadcastChannel; two peers in one machine must only meet through the server.
-  disableBc: true
+  disableBc: true,
+  params: opts.token ? { token: opts.token } : {}
 })
 provider.on('connection-error', (e) => {
   console.error(`peer.mjs ${opts.name}: connection error: ${e?.message ?? e}`)
@@ -115,7 +143,7 @@ provider.awareness.setLocalStateField('user', { name: opts.name, kind: 'human' }
 
 stage = `waiting for files[${opts.file}]`
 await until(() => text() !== null, doc, 'update')
-emit({ event: 'ready', client: doc.clientID })
+emit({ event: 'ready', client: doc.clientID, permissionDenied: denied })
 
 if (opts['wait-go']) {
   stage = 'waiting for go on stdin'
@@ -129,6 +157,16 @@ for (let k = 0; k < edits; k++) {
   const t = text()
   t.insert(t.length, `[${opts.name}:${k}]`)
   await new Promise((resolve) => setTimeout(resolve, 2))
+}
+
+provider.awareness.setLocalStateField('typed', edits)
+
+if (opts['expect-denied']) {
+  stage = 'waiting for a permission-denied auth message'
+  await new Promise((resolve) => {
+    if (denied.length > 0) return resolve()
+    deniedListeners.add(resolve)
+  })
 }
 
 stage = 'waiting for every expected marker and user'
@@ -153,7 +191,13 @@ await new Promise((resolve) => {
   provider.awareness.on('change', check)
 })
 
-emit({ event: 'done', client: doc.clientID, text: text().toString(), awareness: awarenessStates() })
+emit({
+  event: 'done',
+  client: doc.clientID,
+  text: text().toString(),
+  awareness: awarenessStates(),
+  permissionDenied: denied
+})
 
 if (opts.hold) {
   stage = 'holding until stdin closes'
