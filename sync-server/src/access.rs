@@ -111,11 +111,7 @@ impl Access {
         public_url: String,
         link_ttl: Duration,
     ) -> Result<Access, StoreError> {
-        let revoked = store
-            .revoked_tokens(now_ms())
-            .await?
-            .into_iter()
-            .collect();
+        let revoked = store.revoked_tokens(now_ms()).await?.into_iter().collect();
         Ok(Access {
             verifier,
             secret,

@@ -263,7 +263,11 @@ impl ServeArgs {
                 pick!(history_retention),
                 d.history_retention,
             )?,
-            history_spacing: duration("history_spacing", pick!(history_spacing), d.history_spacing)?,
+            history_spacing: duration(
+                "history_spacing",
+                pick!(history_spacing),
+                d.history_spacing,
+            )?,
         };
         c.validate()?;
         Ok(c)
@@ -400,6 +404,8 @@ mod tests {
             },
             ..Default::default()
         };
-        assert!(matches!(bad_ttl.resolve(), Err(ConfigError::Invalid(m)) if m.contains("link_ttl")));
+        assert!(
+            matches!(bad_ttl.resolve(), Err(ConfigError::Invalid(m)) if m.contains("link_ttl"))
+        );
     }
 }

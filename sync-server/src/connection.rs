@@ -110,7 +110,15 @@ pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId, claims: Cl
     });
     // One task per connection: a separate reader task cut CPU by a few percent at 500 x 8 but
     // cost ~0.8 KiB per room; with the fan-out window the wake-ups it saved are rare anyway.
-    let reader = read_loop(stream, &handle, conn, &kick, &last_seen, rights.read_only, own);
+    let reader = read_loop(
+        stream,
+        &handle,
+        conn,
+        &kick,
+        &last_seen,
+        rights.read_only,
+        own,
+    );
     let writer = write_loop(sink, queue, &kick, &last_seen, &app, rights.expires);
     let (stream, sink) = tokio::join!(reader, writer);
     if matches!(kick.code(), Some(close::MALFORMED | close::TOO_LARGE))

@@ -110,12 +110,20 @@ async fn local_mode(config: &Config, access: &Access, rooms: &Rooms) -> Result<(
         ttl: config.link_ttl,
     };
     let issued = async {
-        let (admin, _) = issue(access.secret(), &**store, &grant("*", Perm::Admin), "local").await?;
-        let (edit, _) =
-            issue(access.secret(), &**store, &grant(LOCAL_ROOM, Perm::Write), "local").await?;
+        let (admin, _) =
+            issue(access.secret(), &**store, &grant("*", Perm::Admin), "local").await?;
+        let (edit, _) = issue(
+            access.secret(),
+            &**store,
+            &grant(LOCAL_ROOM, Perm::Write),
+            "local",
+        )
+        .await?;
         Ok::<_, crate::access::IssueError>((admin, edit))
     };
-    let (admin, edit) = issued.await.map_err(|e| ServerError::Local(e.to_string()))?;
+    let (admin, edit) = issued
+        .await
+        .map_err(|e| ServerError::Local(e.to_string()))?;
     println!(
         "local mode: no secret configured; tokens are signed with the secret in {}",
         config.data_dir.join("secret").display()

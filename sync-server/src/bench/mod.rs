@@ -63,7 +63,12 @@ pub struct CommonArgs {
     pub bench_cpu: usize,
     /// A write token covering the bench's rooms on --server (e.g. from `tandem token --room '*'
     /// --perm write`); a spawned server gets its own secret and the bench mints one.
-    #[arg(long, env = "TANDEM_BENCH_TOKEN", hide_env_values = true, conflicts_with = "spawn")]
+    #[arg(
+        long,
+        env = "TANDEM_BENCH_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "spawn"
+    )]
     pub token: Option<String>,
     /// Pid of an external server, to sample its CPU and RSS.
     #[arg(long, conflicts_with = "spawn")]

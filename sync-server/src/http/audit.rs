@@ -38,8 +38,16 @@ pub async fn query(
     }
     let filter = AuditFilter {
         room: q.room.clone(),
-        since_ms: q.since.as_deref().map(|s| parse_time("since", s)).transpose()?,
-        until_ms: q.until.as_deref().map(|s| parse_time("until", s)).transpose()?,
+        since_ms: q
+            .since
+            .as_deref()
+            .map(|s| parse_time("since", s))
+            .transpose()?,
+        until_ms: q
+            .until
+            .as_deref()
+            .map(|s| parse_time("until", s))
+            .transpose()?,
         limit: q.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
     };
     let records = app.rooms.store().audit_query(&filter).await?;

@@ -30,7 +30,10 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/rooms/{room}/versions",
             get(versions::list).post(versions::create),
         )
-        .route("/api/rooms/{room}/versions/{id}/files", get(versions::files))
+        .route(
+            "/api/rooms/{room}/versions/{id}/files",
+            get(versions::files),
+        )
         .route(
             "/api/rooms/{room}/versions/{id}/files/{*path}",
             get(versions::read_file),
@@ -87,14 +90,13 @@ async fn metrics(State(app): State<Arc<App>>) -> String {
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// A time in milliseconds since the epoch as RFC 3339 (`2026-11-24T10:00:00.000Z`).
 pub fn rfc3339_ms(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    let t =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     humantime::format_rfc3339_millis(t).to_string()
 }
 

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use super::caller::Caller;
 use super::room_name;
 use crate::access::{Grant, audit_room, issue};
-use crate::store::now_ms;
 use crate::app::App;
 use crate::auth::Perm;
 use crate::error::ApiError;
+use crate::store::now_ms;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
