@@ -60,6 +60,9 @@ pub struct Config {
     pub secret: Option<SecretString>,
     /// JWKS file path or http(s) URL for RS256 tokens from an external identity provider.
     pub jwks: Option<String>,
+    /// The `aud` and `iss` that RS256 tokens must carry (None: `aud` must be absent, any `iss`).
+    pub jwt_audience: Option<String>,
+    pub jwt_issuer: Option<String>,
     /// Base URL of links handed out (default `http://<listen address>`).
     pub public_url: Option<String>,
     /// Lifetime of the tokens in links made by `POST /api/rooms` and local mode.
@@ -110,6 +113,8 @@ impl Default for Config {
             fanout_window_max: Duration::from_millis(10),
             secret: None,
             jwks: None,
+            jwt_audience: None,
+            jwt_issuer: None,
             public_url: None,
             link_ttl: Duration::from_secs(30 * 24 * 3600),
             history_retention: Duration::from_secs(7 * 24 * 3600),
@@ -175,6 +180,12 @@ pub struct Settings {
     /// JWKS file or http(s) URL whose RSA keys verify RS256 tokens.
     #[arg(long, env = "TANDEM_JWKS")]
     pub jwks: Option<String>,
+    /// The `aud` RS256 tokens must carry (your identity provider's client or API id).
+    #[arg(long, env = "TANDEM_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// The `iss` RS256 tokens must carry (your identity provider's issuer URL).
+    #[arg(long, env = "TANDEM_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
     /// Base URL used in links (e.g. https://tandem.example.com).
     #[arg(long, env = "TANDEM_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -256,6 +267,8 @@ impl ServeArgs {
                 .unwrap_or(d.fanout_window_max),
             secret: pick!(secret),
             jwks: pick!(jwks),
+            jwt_audience: pick!(jwt_audience),
+            jwt_issuer: pick!(jwt_issuer),
             public_url: pick!(public_url).map(|u| u.trim_end_matches('/').to_owned()),
             link_ttl: duration("link_ttl", pick!(link_ttl), d.link_ttl)?,
             history_retention: duration(

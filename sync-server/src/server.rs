@@ -11,7 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::access::{Access, Grant, issue};
 use crate::app::App;
-use crate::auth::{Perm, Secret, Verifier};
+use crate::auth::{Expect, Perm, Secret, Verifier};
 use crate::config::{Config, Durability};
 use crate::error::ServerError;
 use crate::room::Rooms;
@@ -86,7 +86,11 @@ async fn access(
         Some(s) => Secret::from_config(&s.0)?,
         None => Secret::load_or_generate(&config.data_dir).await?.0,
     };
-    let verifier = Verifier::new(&secret, config.jwks.as_deref()).await?;
+    let expect = Expect {
+        audience: config.jwt_audience.clone(),
+        issuer: config.jwt_issuer.clone(),
+    };
+    let verifier = Verifier::with_expect(&secret, config.jwks.as_deref(), expect).await?;
     let public_url = config
         .public_url
         .clone()

@@ -9,7 +9,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::verify::{decode, invalid};
+use super::verify::{Expect, decode, invalid};
 use super::{AuthError, Claims};
 
 /// Unknown key ids trigger at most one refetch per this interval, so a flood of made-up kids
@@ -25,6 +25,8 @@ pub(super) struct Jwks {
     /// requests waiting on the same new kid share one fetch.
     last_refetch: tokio::sync::Mutex<Option<Instant>>,
     refetch_interval: Duration,
+    /// The audience and issuer the provider's tokens must name.
+    expect: Expect,
 }
 
 enum Source {
@@ -63,7 +65,13 @@ impl Jwks {
             keys: RwLock::new(Arc::new(keys)),
             last_refetch: tokio::sync::Mutex::new(None),
             refetch_interval: JWKS_REFETCH_INTERVAL,
+            expect: Expect::default(),
         })
+    }
+
+    pub(super) fn expecting(mut self, expect: Expect) -> Jwks {
+        self.expect = expect;
+        self
     }
 
     pub(super) fn source(&self) -> &str {
@@ -87,7 +95,7 @@ impl Jwks {
                     .ok_or_else(|| AuthError::Invalid("unknown JWKS key id".into()))?
             }
         };
-        decode(token, &key, Algorithm::RS256).map_err(invalid)
+        decode(token, &key, Algorithm::RS256, &self.expect).map_err(invalid)
     }
 
     fn keys(&self) -> Arc<Vec<Key>> {
@@ -106,7 +114,7 @@ impl Jwks {
 
     fn decode_with_any(&self, token: &str) -> Result<Claims, AuthError> {
         for key in self.keys().iter() {
-            match decode(token, &key.key, Algorithm::RS256) {
+            match decode(token, &key.key, Algorithm::RS256, &self.expect) {
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -340,6 +348,50 @@ mod tests {
         )
         .unwrap();
         assert_invalid(v.verify(&confused).await, "HS256 keyed with the public key");
+    }
+
+    #[tokio::test]
+    async fn identity_provider_audience_and_issuer() {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = write_jwks(tmp.path(), &json!({"keys": [jwk(0, "k0")]}));
+        let expect = Expect {
+            audience: Some("tandem".into()),
+            issuer: Some("https://idp.example".into()),
+        };
+        let s = secret('a');
+        let v = Verifier::with_expect(&s, Some(&source), expect)
+            .await
+            .unwrap();
+        let token = |aud: Option<&str>, iss: Option<&str>| {
+            let mut body = json!({"room": "r", "perm": "write", "exp": in_an_hour()});
+            if let Some(aud) = aud {
+                body["aud"] = json!(aud);
+            }
+            if let Some(iss) = iss {
+                body["iss"] = json!(iss);
+            }
+            sign(0, Some("k0"), &body)
+        };
+        let ok = v
+            .verify(&token(Some("tandem"), Some("https://idp.example")))
+            .await;
+        assert_eq!(ok.unwrap().room, "r");
+        let idp = Some("https://idp.example");
+        assert_invalid(v.verify(&token(Some("other"), idp)).await, "wrong aud");
+        assert_invalid(v.verify(&token(None, idp)).await, "no aud");
+        assert_invalid(
+            v.verify(&token(Some("tandem"), Some("https://evil"))).await,
+            "wrong iss",
+        );
+        assert_invalid(v.verify(&token(Some("tandem"), None)).await, "no iss");
+
+        // Without expectations, a token naming an audience is not for us.
+        let plain = Verifier::new(&s, Some(&source)).await.unwrap();
+        assert_invalid(
+            plain.verify(&token(Some("tandem"), idp)).await,
+            "aud not expected",
+        );
+        assert!(plain.verify(&token(None, None)).await.is_ok());
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@ mod verify;
 pub use claims::{Claims, ParsePermError, Perm, valid_room_pattern};
 pub use mint::mint;
 pub use secret::{Secret, new_jti};
-pub use verify::Verifier;
+pub use verify::{Expect, Verifier};
 
 /// Why a token was refused, or why token machinery could not start. The API layer maps the first
 /// five to the refusal codes of docs/api.md.

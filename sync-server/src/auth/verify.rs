@@ -17,6 +17,16 @@ pub struct Verifier {
     jwks: Option<Jwks>,
 }
 
+/// What an external identity provider's (RS256) tokens must also carry. Providers such as
+/// Cognito, Auth0 or Keycloak always set `aud` and `iss`; naming them here accepts exactly theirs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// Required `aud` (without it, tokens that carry an `aud` are refused).
+    pub audience: Option<String>,
+    /// Required `iss`.
+    pub issuer: Option<String>,
+}
+
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
@@ -29,9 +39,18 @@ impl Verifier {
     /// `jwks`: None, a file path, or an `http(s)://` URL of a JWKS document. It is loaded now, so a
     /// misconfiguration stops the server at start rather than refusing every RS256 token later.
     pub async fn new(secret: &Secret, jwks: Option<&str>) -> Result<Verifier, AuthError> {
+        Self::with_expect(secret, jwks, Expect::default()).await
+    }
+
+    /// Like `new`, with the audience and issuer RS256 tokens must name.
+    pub async fn with_expect(
+        secret: &Secret,
+        jwks: Option<&str>,
+        expect: Expect,
+    ) -> Result<Verifier, AuthError> {
         install_crypto_provider();
         let jwks = match jwks {
-            Some(source) => Some(Jwks::load(source).await?),
+            Some(source) => Some(Jwks::load(source).await?.expecting(expect)),
             None => None,
         };
         Ok(Verifier {
@@ -51,7 +70,9 @@ impl Verifier {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| AuthError::Invalid(format!("header: {}", describe_header(&e))))?;
         let claims = match header.alg {
-            Algorithm::HS256 => decode(token, &self.hs256, Algorithm::HS256).map_err(invalid)?,
+            Algorithm::HS256 => {
+                decode(token, &self.hs256, Algorithm::HS256, &Expect::default()).map_err(invalid)?
+            }
             Algorithm::RS256 => match &self.jwks {
                 Some(jwks) => jwks.decode(token, header.kid.as_deref()).await?,
                 None => return Err(AuthError::Invalid("RS256 but no JWKS configured".into())),
@@ -76,9 +97,23 @@ impl Verifier {
 
 /// Checks the signature with `key` and that the header says `alg`, and parses the claims. `exp`
 /// is only required here; the caller compares it, without jsonwebtoken's leeway.
-pub(super) fn decode(token: &str, key: &DecodingKey, alg: Algorithm) -> Result<Claims, JwtError> {
+pub(super) fn decode(
+    token: &str,
+    key: &DecodingKey,
+    alg: Algorithm,
+    expect: &Expect,
+) -> Result<Claims, JwtError> {
     let mut validation = Validation::new(alg);
-    validation.set_required_spec_claims(&["exp"]);
+    let mut required = vec!["exp"];
+    if let Some(aud) = &expect.audience {
+        validation.set_audience(&[aud]);
+        required.push("aud");
+    }
+    if let Some(iss) = &expect.issuer {
+        validation.set_issuer(&[iss]);
+        required.push("iss");
+    }
+    validation.set_required_spec_claims(&required);
     validation.validate_exp = false;
     validation.validate_nbf = true;
     validation.leeway = NBF_LEEWAY_SECS;
@@ -101,7 +136,8 @@ fn describe(e: &JwtError) -> String {
         ErrorKind::MissingRequiredClaim(claim) => format!("missing claim {claim}"),
         ErrorKind::InvalidClaimFormat(claim) => format!("malformed claim {claim}"),
         ErrorKind::ImmatureSignature => "not valid yet (nbf)".into(),
-        ErrorKind::InvalidAudience => "has an audience (aud), and none is configured".into(),
+        ErrorKind::InvalidAudience => "audience (aud) is not the configured one".into(),
+        ErrorKind::InvalidIssuer => "issuer (iss) is not the configured one".into(),
         ErrorKind::Json(json) => describe_json(json),
         ErrorKind::InvalidRsaKey(_) => "the JWKS key is not a usable RSA key".into(),
         _ => "rejected".into(),
