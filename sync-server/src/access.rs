@@ -157,15 +157,19 @@ impl Access {
     }
 
     /// Registers a connection under its token so a revocation can close it. The guard unregisters.
-    pub fn attach(self: &Arc<Self>, claims: &Claims, conn: ConnId, kick: Arc<Kick>) -> Attached {
-        let jti = claims.jti.clone();
+    pub fn attach(
+        self: &Arc<Self>,
+        jti: Option<Box<str>>,
+        conn: ConnId,
+        kick: Arc<Kick>,
+    ) -> Attached {
         if let Some(jti) = &jti {
             self.live
-                .entry(jti.clone())
+                .entry(jti.to_string())
                 .or_default()
                 .push((conn, kick.clone()));
             // A revocation that landed between `check` and here would have missed this socket.
-            if self.revoked.contains_key(jti) {
+            if self.revoked.contains_key(&**jti) {
                 kick.kick(protocol::close::UNAUTHORIZED);
             }
         }
@@ -194,14 +198,14 @@ impl Access {
 /// A connection's registration under its token; dropping it unregisters.
 pub struct Attached {
     access: Arc<Access>,
-    jti: Option<String>,
+    jti: Option<Box<str>>,
     conn: ConnId,
 }
 
 impl Drop for Attached {
     fn drop(&mut self) {
         if let Some(jti) = &self.jti {
-            self.access.live.remove_if_mut(jti, |_, conns| {
+            self.access.live.remove_if_mut(&**jti, |_, conns| {
                 conns.retain(|(c, _)| *c != self.conn);
                 conns.is_empty()
             });

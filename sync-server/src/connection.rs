@@ -55,16 +55,19 @@ impl LastSeen {
     }
 }
 
-/// What a connection may do, from its token.
-struct Rights {
+/// What a connection may do: the part of its token it keeps (the claims themselves are dropped
+/// at the upgrade; every byte held per connection counts in idle rooms).
+pub struct Rights {
     /// Document updates are refused (told once with an auth message); awareness still flows.
     read_only: bool,
     /// The token's expiry: the connection closes with 4401 then.
     expires: Instant,
+    /// The token's id, under which a revocation finds the connection.
+    jti: Option<Box<str>>,
 }
 
 impl Rights {
-    fn of(claims: &Claims) -> Rights {
+    pub fn of(claims: &Claims) -> Rights {
         let now_s = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
@@ -75,20 +78,20 @@ impl Rights {
         Rights {
             read_only: claims.perm < Perm::Write,
             expires: Instant::now() + left,
+            jti: claims.jti.as_deref().map(Box::from),
         }
     }
 }
 
 /// Serves one upgraded connection until it closes.
-pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId, claims: Claims) {
+pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId, rights: Rights) {
     let (frames, queue) = crate::room::queue::channel(app.config.outbound_queue);
     let kick = Arc::new(Kick::default());
     let out = Outbound {
         frames,
         kick: kick.clone(),
     };
-    let rights = Rights::of(&claims);
-    let _attached = app.access.attach(&claims, conn, kick.clone());
+    let _attached = app.access.attach(rights.jti, conn, kick.clone());
     let own = out.frames.clone();
     let (mut sink, stream) = ws.split();
     let handle = match app.rooms.join(&room, conn, out).await {
@@ -210,21 +213,22 @@ async fn write_loop(
 ) -> SplitSink<Ws, WsMessage> {
     // First ping one period from now (awaiting a fresh interval's immediate first tick would wait
     // for the timer wheel's next millisecond and delay every new connection's greeting).
+    // One timer per connection for both pings and the token's expiry: it fires at whichever
+    // comes first.
     let period = app.config.ping_interval;
-    let mut ping = tokio::time::interval_at(Instant::now() + period, period);
+    let mut next_ping = Instant::now() + period;
+    // Boxed like `Interval`'s: inline it would add its size to every connection's future.
+    let mut timer = Box::pin(tokio::time::sleep_until(next_ping.min(expires)));
     // Made once: each cancellation future registers a waiter under the token's lock.
     let kicked = kick.kicked();
     tokio::pin!(kicked);
     let shutdown = app.shutdown.cancelled();
     tokio::pin!(shutdown);
-    let expiry = tokio::time::sleep_until(expires);
-    tokio::pin!(expiry);
     let code = loop {
         tokio::select! {
             biased;
             code = &mut kicked => break code,
             _ = &mut shutdown => break close::GOING_AWAY,
-            _ = &mut expiry => break close::UNAUTHORIZED,
             first = queue.recv() => {
                 let Some(first) = first else { break close::GOING_AWAY };
                 let write = async {
@@ -248,7 +252,17 @@ async fn write_loop(
                     return sink;
                 }
             }
-            _ = ping.tick() => {
+            _ = &mut timer => {
+                let now = Instant::now();
+                if now >= expires {
+                    break close::UNAUTHORIZED;
+                }
+                if now < next_ping {
+                    timer.as_mut().reset(next_ping.min(expires));
+                    continue;
+                }
+                next_ping = now + period;
+                timer.as_mut().reset(next_ping.min(expires));
                 if last_seen.silent_for() > app.config.dead_after {
                     tracing::info!("connection silent past dead_after; dropping");
                     kick.kick(close::GOING_AWAY);

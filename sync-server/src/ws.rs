@@ -54,6 +54,8 @@ pub async fn sync(
         .max_message_size(Some(app.config.max_message_bytes))
         .max_frame_size(Some(app.config.max_message_bytes));
     let conn = app.next_conn_id();
+    let rights = crate::connection::Rights::of(&claims);
+    drop(claims);
     let tracker = app.tracker.clone();
     tracker.spawn(async move {
         match on_upgrade.await {
@@ -64,7 +66,7 @@ pub async fn sync(
                     Some(config),
                 )
                 .await;
-                crate::connection::serve(ws, room, app, conn, claims).await;
+                crate::connection::serve(ws, room, app, conn, rights).await;
             }
             Err(e) => tracing::info!(error = %e, "websocket upgrade failed"),
         }

@@ -170,7 +170,8 @@ impl RoomActor {
         }
         self.persist_batch().await;
         if let Some(reply) = delete {
-            self.delete(reply).await;
+            // Boxed: a rare path, and inline its state would enlarge every room's actor.
+            Box::pin(self.delete(reply)).await;
             return false;
         }
         self.send_outbox();
