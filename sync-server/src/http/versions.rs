@@ -162,25 +162,38 @@ pub async fn read_file(
 }
 
 /// Makes the live room's files equal `target` through the room actor, as one server edit that
-/// every connected editor receives like any other.
-async fn apply(
+/// every connected editor receives like any other; audits it and answers with what changed.
+async fn restore_files(
     app: &App,
+    caller: &Caller,
     room: &str,
     target: BTreeMap<String, String>,
-) -> Result<schema::ReplaceOutcome, ApiError> {
-    Ok(app
+    restored: serde_json::Value,
+    audit_target: &str,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let out = app
         .rooms
         .edit(room, move |txn| schema::replace_files(txn, &target))
-        .await?)
-}
-
-fn outcome_json(restored: serde_json::Value, out: &schema::ReplaceOutcome) -> serde_json::Value {
-    serde_json::json!({
+        .await?;
+    let counts = serde_json::json!({
+        "created": out.created.len(),
+        "changed": out.changed.len(),
+        "deleted": out.deleted.len(),
+    });
+    app.audit(
+        &caller.actor(),
+        "version.restored",
+        Some(room),
+        audit_target,
+        counts,
+    )
+    .await;
+    Ok(Json(serde_json::json!({
         "restored": restored,
         "created": out.created,
         "changed": out.changed,
         "deleted": out.deleted,
-    })
+    })))
 }
 
 pub async fn restore(
@@ -191,16 +204,7 @@ pub async fn restore(
     let room = room_name(&room)?;
     caller.require(room, Perm::Write)?;
     let target = version_files(&app, room, id).await?;
-    let out = apply(&app, room, target).await?;
-    app.audit(
-        &caller.actor(),
-        "version.restored",
-        Some(room),
-        &id.to_string(),
-        serde_json::json!({ "created": out.created.len(), "changed": out.changed.len(), "deleted": out.deleted.len() }),
-    )
-    .await;
-    Ok(Json(outcome_json(serde_json::json!(id), &out)))
+    restore_files(&app, &caller, room, target, id.into(), &id.to_string()).await
 }
 
 pub async fn history(
@@ -234,15 +238,7 @@ pub async fn restore_at(
         .await?
         .ok_or_else(|| ApiError::NoHistory(req.at.clone()))?;
     let target = schema::file_contents(&doc_from(&stored)?);
-    let out = apply(&app, room, target).await?;
     let at = rfc3339_ms(at_ms);
-    app.audit(
-        &caller.actor(),
-        "version.restored",
-        Some(room),
-        &format!("at:{at}"),
-        serde_json::json!({ "created": out.created.len(), "changed": out.changed.len(), "deleted": out.deleted.len() }),
-    )
-    .await;
-    Ok(Json(outcome_json(serde_json::json!({ "at": at }), &out)))
+    let restored = serde_json::json!({ "at": at });
+    restore_files(&app, &caller, room, target, restored, &format!("at:{at}")).await
 }
