@@ -37,13 +37,22 @@ const EMPTY_UPDATE: &[u8] = &[0, 0];
 /// The reason a read-only connection's edits are refused with (y-protocols auth message).
 const READ_ONLY: &str = "read-only";
 
-/// Milliseconds since the connection started at which the client was last heard from.
-struct LastSeen {
+/// A connection's state that its reader and writer share, in one heap allocation rather than in
+/// the connection's future: the future lives in a task cell padded to 128 bytes, and every byte of
+/// it is paid per connection, which is what idle rooms are made of.
+struct Shared {
     start: Instant,
+    /// Milliseconds since `start` at which the client was last heard from.
     ms: AtomicU64,
+    read_only: bool,
+    expires: Instant,
+    /// The connection's own queue, for the one read-only refusal.
+    own: crate::room::queue::Sender<Frames>,
+    /// Keeps the connection findable by its token id until it closes.
+    _attached: crate::access::Attached,
 }
 
-impl LastSeen {
+impl Shared {
     fn touch(&self) {
         self.ms
             .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
@@ -84,15 +93,22 @@ impl Rights {
 }
 
 /// Serves one upgraded connection until it closes.
-pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId, rights: Rights) {
+/// `rights` is boxed because an async fn keeps its arguments for its whole life.
+pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId, rights: Box<Rights>) {
     let (frames, queue) = crate::room::queue::channel(app.config.outbound_queue);
     let kick = Arc::new(Kick::default());
     let out = Outbound {
         frames,
         kick: kick.clone(),
     };
-    let _attached = app.access.attach(rights.jti, conn, kick.clone());
-    let own = out.frames.clone();
+    let shared = Arc::new(Shared {
+        start: Instant::now(),
+        ms: AtomicU64::new(0),
+        read_only: rights.read_only,
+        expires: rights.expires,
+        own: out.frames.clone(),
+        _attached: app.access.attach(rights.jti, conn, kick.clone()),
+    });
     let (mut sink, stream) = ws.split();
     let handle = match app.rooms.join(&room, conn, out).await {
         Ok(h) => h,
@@ -107,22 +123,10 @@ pub async fn serve(ws: Ws, room: String, app: Arc<App>, conn: ConnId, rights: Ri
     };
     tracing::debug!(room, conn, "joined");
     app.open_connections.fetch_add(1, Ordering::Relaxed);
-    let last_seen = Arc::new(LastSeen {
-        start: Instant::now(),
-        ms: AtomicU64::new(0),
-    });
     // One task per connection: a separate reader task cut CPU by a few percent at 500 x 8 but
     // cost ~0.8 KiB per room; with the fan-out window the wake-ups it saved are rare anyway.
-    let reader = read_loop(
-        stream,
-        &handle,
-        conn,
-        &kick,
-        &last_seen,
-        rights.read_only,
-        own,
-    );
-    let writer = write_loop(sink, queue, &kick, &last_seen, &app, rights.expires);
+    let reader = read_loop(stream, &handle, conn, &kick, &shared);
+    let writer = write_loop(sink, queue, &kick, &shared, &app);
     let (stream, sink) = tokio::join!(reader, writer);
     if matches!(kick.code(), Some(close::MALFORMED | close::TOO_LARGE))
         && let Ok(ws) = stream.reunite(sink)
@@ -139,9 +143,7 @@ async fn read_loop(
     room: &crate::room::RoomHandle,
     conn: ConnId,
     kick: &Kick,
-    last_seen: &LastSeen,
-    read_only: bool,
-    own: crate::room::queue::Sender<Frames>,
+    shared: &Shared,
 ) -> SplitStream<Ws> {
     let mut told = false;
     loop {
@@ -151,18 +153,18 @@ async fn read_loop(
         };
         let code = match next {
             Some(Ok(WsMessage::Binary(frame))) => {
-                last_seen.touch();
+                shared.touch();
                 match Message::decode(&frame) {
                     Ok(Message::Auth(_) | Message::Unknown { .. }) => continue,
                     Ok(Message::Sync(SyncMessage::Step2(u) | SyncMessage::Update(u)))
-                        if read_only =>
+                        if shared.read_only =>
                     {
                         // The client's step2 answer to our step1 is empty when it has nothing
                         // of its own; only real edits earn the (one) refusal.
                         if !told && u.as_ref() != EMPTY_UPDATE {
                             told = true;
                             let denied = Bytes::from(codec::encode_permission_denied(READ_ONLY));
-                            let _ = own.try_send(Frames::from([denied]));
+                            let _ = shared.own.try_send(Frames::from([denied]));
                         }
                         continue;
                     }
@@ -185,7 +187,7 @@ async fn read_loop(
             Some(Ok(WsMessage::Text(_))) => close::MALFORMED,
             Some(Ok(WsMessage::Close(_))) | None => close::NORMAL,
             Some(Ok(_)) => {
-                last_seen.touch();
+                shared.touch();
                 continue;
             }
             Some(Err(WsError::Capacity(e))) => {
@@ -207,9 +209,8 @@ async fn write_loop(
     mut sink: SplitSink<Ws, WsMessage>,
     mut queue: crate::room::queue::Receiver<Frames>,
     kick: &Kick,
-    last_seen: &LastSeen,
+    shared: &Shared,
     app: &App,
-    expires: Instant,
 ) -> SplitSink<Ws, WsMessage> {
     // First ping one period from now (awaiting a fresh interval's immediate first tick would wait
     // for the timer wheel's next millisecond and delay every new connection's greeting).
@@ -218,7 +219,7 @@ async fn write_loop(
     let period = app.config.ping_interval;
     let mut next_ping = Instant::now() + period;
     // Boxed like `Interval`'s: inline it would add its size to every connection's future.
-    let mut timer = Box::pin(tokio::time::sleep_until(next_ping.min(expires)));
+    let mut timer = Box::pin(tokio::time::sleep_until(next_ping.min(shared.expires)));
     // Made once: each cancellation future registers a waiter under the token's lock.
     let kicked = kick.kicked();
     tokio::pin!(kicked);
@@ -254,16 +255,16 @@ async fn write_loop(
             }
             _ = &mut timer => {
                 let now = Instant::now();
-                if now >= expires {
+                if now >= shared.expires {
                     break close::UNAUTHORIZED;
                 }
                 if now < next_ping {
-                    timer.as_mut().reset(next_ping.min(expires));
+                    timer.as_mut().reset(next_ping.min(shared.expires));
                     continue;
                 }
                 next_ping = now + period;
-                timer.as_mut().reset(next_ping.min(expires));
-                if last_seen.silent_for() > app.config.dead_after {
+                timer.as_mut().reset(next_ping.min(shared.expires));
+                if shared.silent_for() > app.config.dead_after {
                     tracing::info!("connection silent past dead_after; dropping");
                     kick.kick(close::GOING_AWAY);
                     return sink;

@@ -54,7 +54,7 @@ pub async fn sync(
         .max_message_size(Some(app.config.max_message_bytes))
         .max_frame_size(Some(app.config.max_message_bytes));
     let conn = app.next_conn_id();
-    let rights = crate::connection::Rights::of(&claims);
+    let rights = Box::new(crate::connection::Rights::of(&claims));
     drop(claims);
     let tracker = app.tracker.clone();
     tracker.spawn(async move {
