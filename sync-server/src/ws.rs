@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -49,24 +50,29 @@ pub async fn sync(
         .extensions_mut()
         .remove::<hyper::upgrade::OnUpgrade>()
         .ok_or(ApiError::NotWebSocket)?;
-    let config = WebSocketConfig::default()
-        .read_buffer_size(app.config.read_buffer_bytes)
-        .max_message_size(Some(app.config.max_message_bytes))
-        .max_frame_size(Some(app.config.max_message_bytes));
     let conn = app.next_conn_id();
     let rights = Box::new(crate::connection::Rights::of(&claims));
     drop(claims);
+    let room = room.into_boxed_str();
     let tracker = app.tracker.clone();
     tracker.spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
+                // Made here rather than captured: whatever this task captures, it keeps for the
+                // connection's whole life.
+                let config = WebSocketConfig::default()
+                    .read_buffer_size(app.config.read_buffer_bytes)
+                    .max_message_size(Some(app.config.max_message_bytes))
+                    .max_frame_size(Some(app.config.max_message_bytes));
                 let ws = WebSocketStream::from_raw_socket(
                     TokioIo::new(upgraded),
                     Role::Server,
                     Some(config),
                 )
                 .await;
-                crate::connection::serve(ws, room, app, conn, rights).await;
+                // Split here: as an argument, the whole stream (over 300 bytes) would sit in the
+                // connection's future for its lifetime.
+                crate::connection::serve(ws.split(), room, app, conn, rights).await;
             }
             Err(e) => tracing::info!(error = %e, "websocket upgrade failed"),
         }
