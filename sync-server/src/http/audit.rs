@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use super::caller::Caller;
-use super::{parse_time, rfc3339_ms, room_name};
+use super::{parse_time, rfc3339_ms};
 use crate::app::App;
 use crate::auth::Perm;
 use crate::error::ApiError;
@@ -32,7 +32,9 @@ pub async fn query(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     match &q.room {
-        Some(room) => caller.require(room_name(room)?, Perm::Admin)?,
+        Some(room) => {
+            caller.room(room, Perm::Admin)?;
+        }
         // The whole log spans every room: only an admin of every room may read it.
         None => caller.require_everything()?,
     }

@@ -23,6 +23,13 @@ impl FromRequestParts<Arc<App>> for Caller {
 }
 
 impl Caller {
+    /// Checks a room name from the path, then that the token covers it with at least `perm`.
+    pub fn room<'a>(&self, room: &'a str, perm: Perm) -> Result<&'a str, ApiError> {
+        let room = super::room_name(room)?;
+        self.require(room, perm)?;
+        Ok(room)
+    }
+
     /// Refuses unless the token covers `room` with at least `perm`.
     pub fn require(&self, room: &str, perm: Perm) -> Result<(), ApiError> {
         if self.0.allows(room, perm) {

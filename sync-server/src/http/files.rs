@@ -10,7 +10,7 @@ use protocol::schema::{self, WriteOutcome};
 use yrs::{GetString, Map, Out};
 
 use super::caller::Caller;
-use super::{file_path, room_name};
+use super::file_path;
 use crate::app::App;
 use crate::auth::Perm;
 use crate::error::ApiError;
@@ -20,8 +20,7 @@ pub async fn list(
     caller: Caller,
     Path(room): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Read)?;
+    let room = caller.room(&room, Perm::Read)?;
     let files = app
         .rooms
         .read(room, |doc| {
@@ -49,8 +48,7 @@ pub async fn read(
     caller: Caller,
     Path((room, path)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Read)?;
+    let room = caller.room(&room, Perm::Read)?;
     let path = file_path(&path)?;
     let p = path.clone();
     let text = app
@@ -67,8 +65,7 @@ pub async fn write(
     Path((room, path)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Write)?;
+    let room = caller.room(&room, Perm::Write)?;
     let path = file_path(&path)?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::BadRequest("file contents must be UTF-8".into()))?;
@@ -102,8 +99,7 @@ pub async fn delete(
     caller: Caller,
     Path((room, path)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Write)?;
+    let room = caller.room(&room, Perm::Write)?;
     let path = file_path(&path)?;
     let p = path.clone();
     let existed = app

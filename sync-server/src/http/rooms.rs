@@ -123,8 +123,7 @@ pub async fn delete(
     caller: Caller,
     Path(room): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Admin)?;
+    let room = caller.room(&room, Perm::Admin)?;
     app.rooms.delete(room).await?;
     app.audit(
         &caller.actor(),
@@ -142,8 +141,7 @@ pub async fn info(
     caller: Caller,
     Path(room): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Read)?;
+    let room = caller.room(&room, Perm::Read)?;
     let info = app.rooms.info(room).await?;
     Ok(Json(serde_json::json!({ "room": room, "live": info })))
 }
@@ -153,8 +151,7 @@ pub async fn export(
     caller: Caller,
     Path(room): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Read)?;
+    let room = caller.room(&room, Perm::Read)?;
     let json = app.rooms.read(room, schema::export_json).await?;
     Ok(Json(json))
 }

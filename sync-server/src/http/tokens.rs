@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::caller::Caller;
-use super::room_name;
 use crate::access::{Grant, audit_room, issue};
 use crate::app::App;
 use crate::auth::Perm;
@@ -47,8 +46,7 @@ pub async fn mint(
     Path(room): Path<String>,
     Json(req): Json<MintRequest>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Admin)?;
+    let room = caller.room(&room, Perm::Admin)?;
     let grant = Grant {
         room: room.to_owned(),
         perm: req.perm,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use super::caller::Caller;
-use super::{file_path, parse_time, rfc3339_ms, room_name};
+use super::{file_path, parse_time, rfc3339_ms};
 use crate::app::App;
 use crate::auth::Perm;
 use crate::error::ApiError;
@@ -50,8 +50,7 @@ pub async fn create(
     Path(room): Path<String>,
     Json(req): Json<CreateVersion>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Write)?;
+    let room = caller.room(&room, Perm::Write)?;
     let label = req.label.trim();
     if label.is_empty() || label.len() > MAX_LABEL {
         return Err(ApiError::BadRequest(format!(
@@ -87,8 +86,7 @@ pub async fn list(
     caller: Caller,
     Path(room): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Read)?;
+    let room = caller.room(&room, Perm::Read)?;
     let versions = app.rooms.store().list_versions(room).await?;
     let versions: Vec<_> = versions.iter().map(meta_json).collect();
     Ok(Json(serde_json::json!({ "versions": versions })))
@@ -136,8 +134,7 @@ pub async fn files(
     caller: Caller,
     Path((room, id)): Path<(String, i64)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Read)?;
+    let room = caller.room(&room, Perm::Read)?;
     let files = version_files(&app, room, id).await?;
     let list: Vec<_> = files
         .iter()
@@ -151,8 +148,7 @@ pub async fn read_file(
     caller: Caller,
     Path((room, id, path)): Path<(String, i64, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Read)?;
+    let room = caller.room(&room, Perm::Read)?;
     let path = file_path(&path)?;
     let mut files = version_files(&app, room, id).await?;
     let text = files
@@ -201,8 +197,7 @@ pub async fn restore(
     caller: Caller,
     Path((room, id)): Path<(String, i64)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Write)?;
+    let room = caller.room(&room, Perm::Write)?;
     let target = version_files(&app, room, id).await?;
     restore_files(&app, &caller, room, target, id.into(), &id.to_string()).await
 }
@@ -212,8 +207,7 @@ pub async fn history(
     caller: Caller,
     Path(room): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Read)?;
+    let room = caller.room(&room, Perm::Read)?;
     let points = app.rooms.store().history(room).await?;
     let snapshots: Vec<_> = points
         .iter()
@@ -228,8 +222,7 @@ pub async fn restore_at(
     Path(room): Path<String>,
     Json(req): Json<RestoreAt>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let room = room_name(&room)?;
-    caller.require(room, Perm::Write)?;
+    let room = caller.room(&room, Perm::Write)?;
     let at_ms = parse_time("at", &req.at)?;
     let stored = app
         .rooms
