@@ -12,6 +12,13 @@ pub mod schema;
 #[cfg(feature = "client")]
 pub mod client;
 
+/// The runner's gRPC contract, generated from `proto/runner.proto` (feature `runner`).
+#[cfg(feature = "runner")]
+#[allow(clippy::all, clippy::pedantic, rust_2018_idioms, missing_docs)]
+pub mod runner_proto {
+    tonic::include_proto!("tandem.runner.v1");
+}
+
 pub use codec::{AuthMessage, Message, SyncMessage};
 pub use error::ProtocolError;
 pub use peer::Peer;

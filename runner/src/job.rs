@@ -1,0 +1,284 @@
+//! One run from start to finish: its cgroup, the jail helper process, output streamed under the
+//! cap, the wall clock, the kill, and the final status.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::cgroup::{CgLimits, Cgroups, Mode, Stats};
+use crate::config::Config;
+use crate::jail::{Outcome, Report, Spec, SpecFile};
+use crate::language::Mount;
+use crate::limits::Limits;
+use crate::proto::{self, KillReason, finished::Status, output::Stream, run_event::Event};
+
+/// Bytes read from the program's stdout or stderr at a time (one `Output` event at most).
+pub const READ_CHUNK: usize = 16 << 10;
+
+/// How often the job's cgroup counters are checked while it runs (for the process limit,
+/// which the kernel enforces by failing `fork` rather than by killing).
+const MONITOR_EVERY: Duration = Duration::from_millis(25);
+
+/// How long a killed job's cgroup may take to empty before it is left to the next sweep.
+const REMOVE_WITHIN: Duration = Duration::from_secs(10);
+
+/// Shared by every job of one runner.
+pub struct Context {
+    pub config: Arc<Config>,
+    pub cgroups: Cgroups,
+    /// Holds empty `work` and `root` dirs the helpers mount over, and the report files.
+    pub runtime_dir: PathBuf,
+    /// Cgroup removals that outlive their job.
+    pub cleanup: TaskTracker,
+}
+
+/// A run, ready to go.
+pub struct Job {
+    pub id: String,
+    /// The language's name from the table.
+    pub language: String,
+    pub argv: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub files: Vec<SpecFile>,
+    pub stdin: Vec<u8>,
+    pub limits: Limits,
+    pub mounts: Vec<Mount>,
+}
+
+/// Runs `job`, sending `Output` events to `out`, and returns its `Finished` event.
+/// A full `out` makes the job wait (the program then blocks on its pipe; its wall clock runs on);
+/// a closed `out` cancels it.
+pub async fn execute(
+    ctx: &Context,
+    job: Job,
+    out: &mpsc::Sender<proto::RunEvent>,
+    cancel: &CancellationToken,
+) -> proto::Finished {
+    let started = Instant::now();
+    let limits = job.limits;
+    let cg_limits = CgLimits {
+        memory_bytes: limits.memory_bytes,
+        pids: limits.pids,
+        cpu_cores: ctx.config.cpu_cores,
+    };
+    let cgroup = match ctx.cgroups.create(&job.id, &cg_limits) {
+        Ok(cg) => cg,
+        Err(e) => return failed(started, format!("sandbox: {e}")),
+    };
+    let result = supervise(ctx, &cgroup, job, out, cancel).await;
+    let stats = cgroup.stats();
+    ctx.cleanup.spawn(cgroup.remove(REMOVE_WITHIN));
+    match result {
+        Ok((kill, report)) => finish(started, &limits, ctx.cgroups.mode(), kill, report, stats),
+        Err(e) => failed(started, format!("sandbox: {e}")),
+    }
+}
+
+/// Starts the helper and watches it until the program ends or is killed. Returns why it was
+/// killed (if it was) and the helper's report (if it wrote one).
+async fn supervise(
+    ctx: &Context,
+    cgroup: &crate::cgroup::JobCgroup,
+    job: Job,
+    out: &mpsc::Sender<proto::RunEvent>,
+    cancel: &CancellationToken,
+) -> std::io::Result<(Option<KillReason>, Option<Report>)> {
+    let report_file = tempfile::Builder::new()
+        .prefix("report-")
+        .tempfile_in(&ctx.runtime_dir)?;
+    let limits = job.limits;
+    let spec = Spec {
+        files: job.files,
+        argv: job.argv,
+        env: job.env,
+        stdin: job.stdin,
+        limits,
+        cgroup_procs: cgroup.procs_files(),
+        uid: ctx.config.sandbox_uid,
+        gid: ctx.config.sandbox_gid,
+        mounts: job.mounts,
+        report: report_file.path().to_owned(),
+        runtime_dir: ctx.runtime_dir.clone(),
+    };
+    let spec = serde_json::to_vec(&spec).map_err(std::io::Error::other)?;
+    let jail = &ctx.config.jail;
+    // An empty environment: the jail must not inherit anything of ours (bubblewrap's
+    // /proc/1/environ lesson; the helper passes on only the spec's variables).
+    let mut child = tokio::process::Command::new(&jail[0])
+        .args(&jail[1..])
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut stdin = child.stdin.take().expect("piped");
+    // The helper reads the whole spec before it writes anything, so this cannot deadlock.
+    stdin.write_all(&spec).await?;
+    drop(stdin);
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+
+    let deadline = tokio::time::Instant::from_std(Instant::now()) + limits.wall();
+    let mut monitor = tokio::time::interval(MONITOR_EVERY);
+    let (mut out_buf, mut err_buf) = (vec![0u8; READ_CHUNK], vec![0u8; READ_CHUNK]);
+    let (mut out_open, mut err_open) = (true, true);
+    let mut sent: u64 = 0;
+    let kill = loop {
+        if !out_open && !err_open {
+            break None;
+        }
+        let (read, stream) = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break Some(KillReason::Cancelled),
+            _ = tokio::time::sleep_until(deadline) => break Some(KillReason::Timeout),
+            _ = monitor.tick(), if ctx.cgroups.mode() != Mode::None => {
+                if cgroup.stats().pids_max_events > 0 {
+                    break Some(KillReason::Pids);
+                }
+                continue;
+            }
+            n = read_some(&mut stdout, &mut out_buf), if out_open => (n, Stream::Stdout),
+            n = read_some(&mut stderr, &mut err_buf), if err_open => (n, Stream::Stderr),
+        };
+        let n = read?;
+        if n == 0 {
+            match stream {
+                Stream::Stdout => out_open = false,
+                Stream::Stderr => err_open = false,
+            }
+            continue;
+        }
+        let buf = if stream == Stream::Stdout {
+            &out_buf
+        } else {
+            &err_buf
+        };
+        let room = limits.output_bytes.saturating_sub(sent);
+        let take = (n as u64).min(room) as usize;
+        if take > 0 {
+            sent += take as u64;
+            let event = Event::Output(proto::Output {
+                stream: stream as i32,
+                data: bytes::Bytes::copy_from_slice(&buf[..take]),
+            });
+            if out
+                .send(proto::RunEvent { event: Some(event) })
+                .await
+                .is_err()
+            {
+                break Some(KillReason::Cancelled);
+            }
+        }
+        if take < n {
+            break Some(KillReason::Output);
+        }
+    };
+    // Always: whatever is left in the cgroup (normally nothing, as the jail's init kills
+    // leftovers) must go before the cgroup can be removed.
+    cgroup.kill();
+    if kill.is_some() {
+        let _ = child.start_kill();
+    }
+    let _ = child.wait().await;
+    let report = tokio::fs::read(report_file.path())
+        .await
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Report>(&bytes).ok());
+    Ok((kill, report))
+}
+
+async fn read_some(r: &mut (impl AsyncRead + Unpin), buf: &mut [u8]) -> std::io::Result<usize> {
+    r.read(buf).await
+}
+
+const SIGKILL: i32 = 9;
+const SIGXCPU: i32 = 24;
+const SIGXFSZ: i32 = 25;
+
+/// The final status: a kill by us first, then a limit the kernel enforced, then the program's
+/// own ending.
+fn finish(
+    started: Instant,
+    limits: &Limits,
+    mode: Mode,
+    kill: Option<KillReason>,
+    report: Option<Report>,
+    stats: Stats,
+) -> proto::Finished {
+    let (cpu_ms, peak) = match (&report, mode) {
+        (_, Mode::V1 | Mode::V2) => (stats.cpu.as_millis() as u64, stats.memory_peak_bytes),
+        (Some(r), Mode::None) => (r.cpu_ms, r.max_rss_bytes),
+        (None, Mode::None) => (0, 0),
+    };
+    let oom = stats.oom_kills > 0;
+    let status = match (kill, report) {
+        (Some(reason), _) => Status::Killed(reason as i32),
+        (None, None) if oom => Status::Killed(KillReason::Memory as i32),
+        (None, None) => Status::Failed("the sandbox helper ended without a report".into()),
+        (None, Some(r)) => match r.outcome {
+            Outcome::Failed(m) => Status::Failed(m),
+            Outcome::Signaled(_) if oom => Status::Killed(KillReason::Memory as i32),
+            Outcome::Signaled(SIGXCPU) => Status::Killed(KillReason::Cpu as i32),
+            Outcome::Signaled(SIGKILL) if cpu_ms >= limits.cpu_ms => {
+                Status::Killed(KillReason::Cpu as i32)
+            }
+            Outcome::Signaled(SIGXFSZ) => Status::Killed(KillReason::Disk as i32),
+            Outcome::Signaled(s) => Status::Signaled(s),
+            Outcome::Exited(0) => Status::Exited(0),
+            Outcome::Exited(_) if oom => Status::Killed(KillReason::Memory as i32),
+            Outcome::Exited(_) if r.disk_limit => Status::Killed(KillReason::Disk as i32),
+            Outcome::Exited(_) if stats.pids_max_events > 0 => {
+                Status::Killed(KillReason::Pids as i32)
+            }
+            Outcome::Exited(code) => Status::Exited(code),
+        },
+    };
+    let message = describe(&status, limits);
+    proto::Finished {
+        status: Some(status),
+        wall_ms: started.elapsed().as_millis() as u64,
+        cpu_ms,
+        peak_memory_bytes: peak,
+        message,
+    }
+}
+
+fn failed(started: Instant, message: String) -> proto::Finished {
+    proto::Finished {
+        status: Some(Status::Failed(message)),
+        wall_ms: started.elapsed().as_millis() as u64,
+        ..Default::default()
+    }
+}
+
+/// A sentence for people reading the terminal.
+pub fn describe(status: &Status, l: &Limits) -> String {
+    let mib = |b: u64| format!("{} MiB", b >> 20);
+    let secs = |ms: u64| format!("{} s", ms as f64 / 1000.0);
+    match status {
+        Status::Killed(r) => match KillReason::try_from(*r).unwrap_or_default() {
+            KillReason::Timeout => format!("wall-clock limit of {} reached", secs(l.wall_ms)),
+            KillReason::Cpu => format!("CPU time limit of {} reached", secs(l.cpu_ms)),
+            KillReason::Memory => format!("memory limit of {} reached", mib(l.memory_bytes)),
+            KillReason::Pids => format!("process limit of {} reached", l.pids),
+            KillReason::Output => format!("output limit of {} bytes reached", l.output_bytes),
+            KillReason::Disk => format!(
+                "disk limit reached ({} in all, {} per file)",
+                mib(l.disk_bytes),
+                mib(l.file_bytes)
+            ),
+            KillReason::Cancelled => "cancelled".into(),
+            KillReason::Unspecified => "killed".into(),
+        },
+        Status::Signaled(s) => format!("killed by signal {s}"),
+        Status::Exited(_) | Status::Failed(_) => String::new(),
+    }
+}

@@ -1,0 +1,195 @@
+//! Starting a runner: detect cgroups, make the runtime dir, serve gRPC on a listener
+//! (`tandem runner`) or in memory for a host process (`tandem serve`'s default).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tonic::transport::{Channel, Endpoint, Server};
+
+use crate::RunnerError;
+use crate::cgroup::Cgroups;
+use crate::config::Config;
+use crate::job::Context;
+use crate::proto::runner_client::RunnerClient;
+use crate::proto::runner_server::RunnerServer;
+use crate::service::RunnerService;
+
+/// In-memory connections queued for the in-process server before it accepts them.
+const IN_PROCESS_ACCEPT_QUEUE: usize = 16;
+/// Buffer of one in-memory connection, each way.
+const IN_PROCESS_PIPE_BYTES: usize = 256 << 10;
+
+/// A runner's shared parts, made once at start.
+struct Started {
+    service: RunnerService,
+    tasks: TaskTracker,
+    runtime: RuntimeDir,
+    cgroups: Cgroups,
+}
+
+impl Started {
+    /// After the server stopped: wait for every run and cgroup removal, then remove our
+    /// parent cgroup and the runtime dir.
+    async fn finish(tasks: TaskTracker, cgroups: Cgroups, runtime: RuntimeDir) {
+        tasks.close();
+        tasks.wait().await;
+        cgroups.remove_parent();
+        drop(runtime);
+    }
+}
+
+fn start(config: Config, shutdown: &CancellationToken) -> Result<Started, RunnerError> {
+    // One parent cgroup per runner instance: several runners may share a host (and a process,
+    // in tests), and each sweeps only its own.
+    static INSTANCE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let parent = format!("{}-{}-{n}", config.cgroup_parent, std::process::id());
+    let cgroups = Cgroups::detect(config.cgroup, &parent)?;
+    for stale in cgroups.dead_siblings(&config.cgroup_parent) {
+        tracing::warn!("removing cgroup {stale} of a runner that is gone");
+        if let Ok(old) = Cgroups::detect(config.cgroup, &stale) {
+            old.remove_parent();
+        }
+    }
+    tracing::info!(
+        cgroup = %cgroups.mode(),
+        slots = config.slots,
+        per_room = config.per_room,
+        "runner ready (cgroup {})",
+        cgroups.mode()
+    );
+    if cgroups.mode() == crate::cgroup::Mode::None {
+        tracing::warn!(
+            "runner without cgroups: memory, process and CPU quotas are not enforced (rlimits only)"
+        );
+    }
+    for l in &config.languages {
+        if let Err(e) = l.check_installed() {
+            tracing::info!("language {} unavailable: {e}", l.name);
+        }
+    }
+    let runtime = RuntimeDir::create()?;
+    let tasks = TaskTracker::new();
+    let ctx = Context {
+        config: Arc::new(config),
+        cgroups: cgroups.clone(),
+        runtime_dir: runtime.0.clone(),
+        cleanup: tasks.clone(),
+    };
+    let service = RunnerService::new(ctx, tasks.clone(), shutdown.clone());
+    Ok(Started {
+        service,
+        tasks,
+        runtime,
+        cgroups,
+    })
+}
+
+/// Serves the runner on `listener` until `shutdown`; running jobs are killed (cancelled) and
+/// awaited before it returns.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), RunnerError> {
+    let s = start(config, &shutdown)?;
+    let incoming = TcpListenerStream::new(listener);
+    let result = Server::builder()
+        .add_service(RunnerServer::new(s.service))
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
+        .await;
+    Started::finish(s.tasks, s.cgroups, s.runtime).await;
+    result.map_err(|e| RunnerError::Io(std::io::Error::other(e)))
+}
+
+/// A client for a runner at `url` (e.g. `http://10.0.0.5:50051`). Connects lazily, so a runner
+/// that starts later (or restarts) is reached on the next call.
+pub fn connect(url: &str) -> Result<RunnerClient<Channel>, RunnerError> {
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .map_err(|e| RunnerError::Config(format!("runner url {url:?}: {e}")))?;
+    Ok(RunnerClient::new(endpoint.connect_lazy()))
+}
+
+/// A runner living in this process, reached through an ordinary gRPC client over in-memory
+/// connections (so the host uses exactly the path a remote runner would).
+pub struct InProcess {
+    pub client: RunnerClient<Channel>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl InProcess {
+    /// Waits until the runner has stopped (after `shutdown` was cancelled).
+    pub async fn stopped(self) {
+        let _ = self.done.await;
+    }
+}
+
+pub fn in_process(config: Config, shutdown: CancellationToken) -> Result<InProcess, RunnerError> {
+    let s = start(config, &shutdown)?;
+    let (conn_tx, conn_rx) = mpsc::channel(IN_PROCESS_ACCEPT_QUEUE);
+    let incoming = ReceiverStream::new(conn_rx);
+    let done = tokio::spawn(async move {
+        let served = Server::builder()
+            .add_service(RunnerServer::new(s.service))
+            .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
+            .await;
+        if let Err(e) = served {
+            tracing::error!("in-process runner stopped: {e}");
+        }
+        Started::finish(s.tasks, s.cgroups, s.runtime).await;
+    });
+    let channel = Endpoint::from_static("http://runner.in-process").connect_with_connector_lazy(
+        tower::service_fn(move |_| {
+            let conn_tx = conn_tx.clone();
+            async move {
+                let (client, server) = tokio::io::duplex(IN_PROCESS_PIPE_BYTES);
+                conn_tx
+                    .send(Ok::<_, std::io::Error>(server))
+                    .await
+                    .map_err(|_| std::io::Error::other("in-process runner stopped"))?;
+                Ok::<_, std::io::Error>(TokioIo::new(client))
+            }
+        }),
+    );
+    Ok(InProcess {
+        client: RunnerClient::new(channel),
+        done,
+    })
+}
+
+/// The runner's scratch dir: empty `work`, `root` and `mnt` mount points (each helper mounts its own
+/// private tmpfs over them) and the helpers' report files. Removed when dropped.
+struct RuntimeDir(PathBuf);
+
+impl RuntimeDir {
+    fn create() -> Result<Self, RunnerError> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix("tandem-runner-")
+            .tempdir()?
+            .keep();
+        // The sandbox user must reach the mount points (after it drops root, the helper still
+        // walks this path).
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+        for sub in ["work", "root", "mnt"] {
+            std::fs::create_dir(dir.join(sub))?;
+        }
+        Ok(RuntimeDir(dir))
+    }
+}
+
+impl Drop for RuntimeDir {
+    fn drop(&mut self) {
+        let _ = remove(&self.0);
+    }
+}
+
+fn remove(dir: &Path) -> std::io::Result<()> {
+    std::fs::remove_dir_all(dir)
+}
