@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,7 @@ use crate::config::Config;
 use crate::jail::{Outcome, Report, Spec, SpecFile};
 use crate::language::Mount;
 use crate::limits::Limits;
+use crate::pool::{Pool, Warm};
 use crate::proto::{self, KillReason, finished::Status, output::Stream, run_event::Event};
 
 /// Bytes read from the program's stdout or stderr at a time (one `Output` event at most).
@@ -27,7 +27,7 @@ pub const READ_CHUNK: usize = 16 << 10;
 const MONITOR_EVERY: Duration = Duration::from_millis(25);
 
 /// How long a killed job's cgroup may take to empty before it is left to the next sweep.
-const REMOVE_WITHIN: Duration = Duration::from_secs(10);
+pub const REMOVE_WITHIN: Duration = Duration::from_secs(10);
 
 /// Shared by every job of one runner.
 pub struct Context {
@@ -37,6 +37,7 @@ pub struct Context {
     pub runtime_dir: PathBuf,
     /// Cgroup removals that outlive their job.
     pub cleanup: TaskTracker,
+    pub pool: Arc<Pool>,
 }
 
 /// A run, ready to go.
@@ -68,11 +69,22 @@ pub async fn execute(
         pids: limits.pids,
         cpu_cores: ctx.config.cpu_cores,
     };
-    let cgroup = match ctx.cgroups.create(&job.id, &cg_limits) {
-        Ok(cg) => cg,
+    let warm = match ctx.pool.take().await {
+        Ok(w) => w,
         Err(e) => return failed(started, format!("sandbox: {e}")),
     };
-    let result = supervise(ctx, &cgroup, job, out, cancel).await;
+    let Warm {
+        child,
+        stdin,
+        cgroup,
+    } = warm;
+    if let Err(e) = cgroup.set_limits(&cg_limits) {
+        drop(child);
+        cgroup.kill();
+        ctx.cleanup.spawn(cgroup.remove(REMOVE_WITHIN));
+        return failed(started, format!("sandbox: {e}"));
+    }
+    let result = supervise(ctx, &cgroup, child, stdin, job, out, cancel).await;
     let stats = cgroup.stats();
     ctx.cleanup.spawn(cgroup.remove(REMOVE_WITHIN));
     match result {
@@ -86,6 +98,8 @@ pub async fn execute(
 async fn supervise(
     ctx: &Context,
     cgroup: &crate::cgroup::JobCgroup,
+    mut child: tokio::process::Child,
+    mut stdin: tokio::process::ChildStdin,
     job: Job,
     out: &mpsc::Sender<proto::RunEvent>,
     cancel: &CancellationToken,
@@ -100,7 +114,6 @@ async fn supervise(
         env: job.env,
         stdin: job.stdin,
         limits,
-        cgroup_procs: cgroup.procs_files(),
         uid: ctx.config.sandbox_uid,
         gid: ctx.config.sandbox_gid,
         mounts: job.mounts,
@@ -108,18 +121,6 @@ async fn supervise(
         runtime_dir: ctx.runtime_dir.clone(),
     };
     let spec = serde_json::to_vec(&spec).map_err(std::io::Error::other)?;
-    let jail = &ctx.config.jail;
-    // An empty environment: the jail must not inherit anything of ours (bubblewrap's
-    // /proc/1/environ lesson; the helper passes on only the spec's variables).
-    let mut child = tokio::process::Command::new(&jail[0])
-        .args(&jail[1..])
-        .env_clear()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let mut stdin = child.stdin.take().expect("piped");
     // The helper reads the whole spec before it writes anything, so this cannot deadlock.
     stdin.write_all(&spec).await?;
     drop(stdin);

@@ -12,6 +12,7 @@ pub mod jail;
 pub mod job;
 pub mod language;
 pub mod limits;
+mod pool;
 pub mod scheduler;
 pub mod server;
 mod service;

@@ -16,6 +16,7 @@ use crate::RunnerError;
 use crate::cgroup::Cgroups;
 use crate::config::Config;
 use crate::job::Context;
+use crate::pool::Pool;
 use crate::proto::runner_client::RunnerClient;
 use crate::proto::runner_server::RunnerServer;
 use crate::service::RunnerService;
@@ -31,12 +32,22 @@ struct Started {
     tasks: TaskTracker,
     runtime: RuntimeDir,
     cgroups: Cgroups,
+    pool: Arc<Pool>,
 }
 
 impl Started {
-    /// After the server stopped: wait for every run and cgroup removal, then remove our
-    /// parent cgroup and the runtime dir.
-    async fn finish(tasks: TaskTracker, cgroups: Cgroups, runtime: RuntimeDir) {
+    /// After the server stopped: stop the warm helpers, wait for every run and cgroup removal,
+    /// then remove our parent cgroup and the runtime dir.
+    async fn finish(self) {
+        let Started {
+            service,
+            tasks,
+            runtime,
+            cgroups,
+            pool,
+        } = self;
+        drop(service);
+        pool.drain();
         tasks.close();
         tasks.wait().await;
         cgroups.remove_parent();
@@ -76,11 +87,18 @@ fn start(config: Config, shutdown: &CancellationToken) -> Result<Started, Runner
     }
     let runtime = RuntimeDir::create()?;
     let tasks = TaskTracker::new();
+    let pool = Pool::new(
+        config.slots,
+        config.jail.clone(),
+        cgroups.clone(),
+        tasks.clone(),
+    );
     let ctx = Context {
         config: Arc::new(config),
         cgroups: cgroups.clone(),
         runtime_dir: runtime.0.clone(),
         cleanup: tasks.clone(),
+        pool: pool.clone(),
     };
     let service = RunnerService::new(ctx, tasks.clone(), shutdown.clone());
     Ok(Started {
@@ -88,6 +106,7 @@ fn start(config: Config, shutdown: &CancellationToken) -> Result<Started, Runner
         tasks,
         runtime,
         cgroups,
+        pool,
     })
 }
 
@@ -101,10 +120,10 @@ pub async fn run(
     let s = start(config, &shutdown)?;
     let incoming = TcpListenerStream::new(listener);
     let result = Server::builder()
-        .add_service(RunnerServer::new(s.service))
+        .add_service(RunnerServer::new(s.service.clone()))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await;
-    Started::finish(s.tasks, s.cgroups, s.runtime).await;
+    s.finish().await;
     result.map_err(|e| RunnerError::Io(std::io::Error::other(e)))
 }
 
@@ -136,13 +155,13 @@ pub fn in_process(config: Config, shutdown: CancellationToken) -> Result<InProce
     let incoming = ReceiverStream::new(conn_rx);
     let done = tokio::spawn(async move {
         let served = Server::builder()
-            .add_service(RunnerServer::new(s.service))
+            .add_service(RunnerServer::new(s.service.clone()))
             .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
             .await;
         if let Err(e) = served {
             tracing::error!("in-process runner stopped: {e}");
         }
-        Started::finish(s.tasks, s.cgroups, s.runtime).await;
+        s.finish().await;
     });
     let channel = Endpoint::from_static("http://runner.in-process").connect_with_connector_lazy(
         tower::service_fn(move |_| {

@@ -27,6 +27,16 @@ impl JobCgroup {
         self.dirs().iter().map(|d| d.join("cgroup.procs")).collect()
     }
 
+    /// Sets (or changes) the limits, e.g. of a cgroup made ahead of its job. Lowering the
+    /// memory limit below what its processes already use fails.
+    pub fn set_limits(&self, limits: &super::CgLimits) -> Result<(), crate::RunnerError> {
+        match &self.job {
+            Job::None => Ok(()),
+            Job::V1(j) => j.apply(limits),
+            Job::V2(j) => j.apply(limits),
+        }
+    }
+
     /// Best effort: unreadable counters read as 0.
     pub fn stats(&self) -> Stats {
         match &self.job {

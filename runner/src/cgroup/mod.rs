@@ -47,7 +47,7 @@ pub enum Preference {
 }
 
 /// The cgroup limits of one job. A zero field leaves that resource unlimited.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CgLimits {
     /// Memory of the whole job (no swap on top).
     pub memory_bytes: u64,

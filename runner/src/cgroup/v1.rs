@@ -120,7 +120,7 @@ impl Job {
         )
     }
 
-    fn apply(&self, l: &CgLimits) -> Result<(), RunnerError> {
+    pub(super) fn apply(&self, l: &CgLimits) -> Result<(), RunnerError> {
         if l.memory_bytes > 0 {
             set_memory(&self.memory, l.memory_bytes)?;
         }

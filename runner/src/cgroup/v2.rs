@@ -134,7 +134,7 @@ impl Job {
         &self.dir
     }
 
-    fn apply(&self, l: &CgLimits) -> Result<(), RunnerError> {
+    pub(super) fn apply(&self, l: &CgLimits) -> Result<(), RunnerError> {
         let d = &self.dir;
         if l.memory_bytes > 0 {
             set(d, "memory.max", &l.memory_bytes.to_string())?;

@@ -2,25 +2,43 @@
 //! jail, write the report. Single-threaded on purpose: hakoniwa forks, and a fork is only safe
 //! when no other thread holds a lock.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 
 use super::workdir::{self, WorkDir};
-use super::{Outcome, Report, Spec};
+use super::{Outcome, Prelude, Report, Spec};
 
 /// Exit status when no report could be written (the spec was unreadable).
 const EXIT_NO_REPORT: i32 = 2;
 
 /// Entry point of `tandem jail` / `tandem-jail`.
 pub fn main() -> ! {
+    let mut stdin = std::io::stdin().lock();
+    let mut line = String::new();
+    let prelude: Prelude = match stdin
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())
+        .and_then(|_| serde_json::from_str(&line).map_err(|e| e.to_string()))
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tandem jail: bad prelude: {e}");
+            std::process::exit(EXIT_NO_REPORT);
+        }
+    };
+    // Joining now, while the helper waits in the pool, keeps the join's cost off the run.
+    let joined = join(&prelude);
     let mut input = Vec::new();
-    let spec: Spec = match std::io::stdin()
+    let spec: Spec = match stdin
         .read_to_end(&mut input)
         .map_err(|e| e.to_string())
         .and_then(|_| serde_json::from_slice(&input).map_err(|e| e.to_string()))
     {
         Ok(spec) => spec,
         Err(e) => {
-            eprintln!("tandem jail: bad spec: {e}");
+            // A pooled helper whose runner went away gets no spec: nothing to report.
+            if !input.is_empty() {
+                eprintln!("tandem jail: bad spec: {e}");
+            }
             std::process::exit(EXIT_NO_REPORT);
         }
     };
@@ -36,7 +54,8 @@ pub fn main() -> ! {
             std::process::exit(EXIT_NO_REPORT);
         }
     };
-    let report = prepare(&spec)
+    let report = joined
+        .and_then(|()| prepare(&spec))
         .and_then(|dirs| super::sandbox::run(&spec, &dirs))
         .unwrap_or_else(|message| Report {
             outcome: Outcome::Failed(message),
@@ -53,13 +72,17 @@ pub fn main() -> ! {
     std::process::exit(code)
 }
 
-/// Joins the cgroup, sets up the private work dir with the files, then gives up root for good.
-fn prepare(spec: &Spec) -> Result<WorkDir, String> {
+fn join(prelude: &Prelude) -> Result<(), String> {
     let pid = std::process::id().to_string();
-    for procs in &spec.cgroup_procs {
+    for procs in &prelude.cgroup_procs {
         std::fs::write(procs, &pid)
             .map_err(|e| format!("joining cgroup {}: {e}", procs.display()))?;
     }
+    Ok(())
+}
+
+/// Sets up the private work dir with the files, then gives up root for good.
+fn prepare(spec: &Spec) -> Result<WorkDir, String> {
     let root = nix::unistd::Uid::effective().is_root();
     let owner = if root {
         (spec.uid, spec.gid)

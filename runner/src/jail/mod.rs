@@ -1,6 +1,7 @@
 //! The jail helper: a fresh single-threaded process per run that builds the sandbox and runs the
-//! program in it. The server sends a `Spec` as JSON on the helper's stdin; the program's stdout
-//! and stderr are the helper's own (the server's pipes); the outcome goes to the report file.
+//! program in it. The server sends a `Prelude` line, then (when a run takes the helper) a `Spec`,
+//! both JSON on the helper's stdin; the program's stdout and stderr are the helper's own (the
+//! server's pipes); the outcome goes to the report file.
 
 mod helper;
 mod init;
@@ -18,7 +19,14 @@ use crate::limits::Limits;
 
 pub use helper::main;
 
-/// Everything the helper needs for one run.
+/// The first line the helper reads, as soon as it starts (before its run is known).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Prelude {
+    /// `cgroup.procs` files the helper joins at once, while still root.
+    pub cgroup_procs: Vec<PathBuf>,
+}
+
+/// Everything else the helper needs for one run (read after the prelude, up to end of input).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Spec {
     pub files: Vec<SpecFile>,
@@ -28,8 +36,6 @@ pub struct Spec {
     #[serde(with = "b64")]
     pub stdin: Vec<u8>,
     pub limits: Limits,
-    /// `cgroup.procs` files the helper joins before dropping privileges.
-    pub cgroup_procs: Vec<PathBuf>,
     /// Host uid/gid to become when started as root.
     pub uid: u32,
     pub gid: u32,
