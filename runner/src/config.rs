@@ -32,10 +32,13 @@ pub struct Config {
     pub default_limits: Limits,
     pub max_limits: Limits,
     pub languages: Vec<Language>,
+    /// Largest `Run` request (all files and stdin together).
+    pub max_request_bytes: usize,
 }
 
 /// Every runner setting, unresolved.
 #[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+#[group(id = "RunnerSettings")]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Runs executing at once (default: the number of cores).
@@ -68,21 +71,30 @@ pub struct Settings {
     /// Replaces the built-in language table (TOML `[[runner.languages]]`).
     #[arg(skip)]
     pub languages: Option<Vec<Language>>,
+    /// Longest wall-clock time a run may ask for (overrides `max_limits.wall_ms`).
     #[arg(long = "runner-max-wall-ms", env = "TANDEM_RUNNER_MAX_WALL_MS")]
     #[serde(skip)]
     pub max_wall_ms: Option<u64>,
+    /// Most memory a run may ask for (overrides `max_limits.memory_bytes`).
     #[arg(
         long = "runner-max-memory-bytes",
         env = "TANDEM_RUNNER_MAX_MEMORY_BYTES"
     )]
     #[serde(skip)]
     pub max_memory_bytes: Option<u64>,
+    /// Most output a run may ask for (overrides `max_limits.output_bytes`).
     #[arg(
         long = "runner-max-output-bytes",
         env = "TANDEM_RUNNER_MAX_OUTPUT_BYTES"
     )]
     #[serde(skip)]
     pub max_output_bytes: Option<u64>,
+    /// Largest run request, files and stdin together (default 64 MiB).
+    #[arg(
+        long = "runner-max-request-bytes",
+        env = "TANDEM_RUNNER_MAX_REQUEST_BYTES"
+    )]
+    pub max_request_bytes: Option<usize>,
 }
 
 /// Limits as written in TOML; a missing key keeps the built-in value.
@@ -170,6 +182,7 @@ impl Settings {
             default_limits,
             max_limits,
             languages: pick!(languages).unwrap_or_else(language::defaults),
+            max_request_bytes: pick!(max_request_bytes).unwrap_or(64 << 20),
         };
         c.validate()?;
         Ok(c)
@@ -179,8 +192,8 @@ impl Settings {
 impl Config {
     fn validate(&self) -> Result<(), RunnerError> {
         let bad = |m: &str| Err(RunnerError::Config(m.to_owned()));
-        if self.slots == 0 || self.per_room == 0 {
-            return bad("runner slots and per_room must be > 0");
+        if self.slots == 0 || self.per_room == 0 || self.max_request_bytes == 0 {
+            return bad("runner slots, per_room and max_request_bytes must be > 0");
         }
         if self.jail.is_empty() {
             return bad("runner jail command is empty");

@@ -3,13 +3,15 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint, Server};
 
 use crate::RunnerError;
@@ -20,6 +22,15 @@ use crate::pool::Pool;
 use crate::proto::runner_client::RunnerClient;
 use crate::proto::runner_server::RunnerServer;
 use crate::service::RunnerService;
+
+/// Connecting to a separate runner gives up after this long.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// HTTP/2 pings on client connections to a separate runner, and how long an answer may take.
+const HTTP2_KEEPALIVE: Duration = Duration::from_secs(20);
+/// TCP keepalive on the runner's accepted connections.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
+/// Largest event a client accepts (output chunks are at most `job::READ_CHUNK`).
+const MAX_EVENT_BYTES: usize = 1 << 20;
 
 /// In-memory connections queued for the in-process server before it accepts them.
 const IN_PROCESS_ACCEPT_QUEUE: usize = 16;
@@ -118,9 +129,13 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), RunnerError> {
     let s = start(config, &shutdown)?;
-    let incoming = TcpListenerStream::new(listener);
+    // Nagle would hold each small event back until the client's delayed ACK (40 ms).
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(TCP_KEEPALIVE));
+    let max = s.service.max_request_bytes();
     let result = Server::builder()
-        .add_service(RunnerServer::new(s.service.clone()))
+        .add_service(RunnerServer::new(s.service.clone()).max_decoding_message_size(max))
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await;
     s.finish().await;
@@ -131,8 +146,17 @@ pub async fn run(
 /// that starts later (or restarts) is reached on the next call.
 pub fn connect(url: &str) -> Result<RunnerClient<Channel>, RunnerError> {
     let endpoint = Endpoint::from_shared(url.to_owned())
-        .map_err(|e| RunnerError::Config(format!("runner url {url:?}: {e}")))?;
-    Ok(RunnerClient::new(endpoint.connect_lazy()))
+        .map_err(|e| RunnerError::Config(format!("runner url {url:?}: {e}")))?
+        .tcp_nodelay(true)
+        .connect_timeout(CONNECT_TIMEOUT)
+        // A runner host that silently drops packets must not hold a run's stream forever.
+        .http2_keep_alive_interval(HTTP2_KEEPALIVE)
+        .keep_alive_timeout(HTTP2_KEEPALIVE)
+        .keep_alive_while_idle(true);
+    let client = RunnerClient::new(endpoint.connect_lazy())
+        .max_encoding_message_size(usize::MAX)
+        .max_decoding_message_size(MAX_EVENT_BYTES);
+    Ok(client)
 }
 
 /// A runner living in this process, reached through an ordinary gRPC client over in-memory
@@ -154,8 +178,9 @@ pub fn in_process(config: Config, shutdown: CancellationToken) -> Result<InProce
     let (conn_tx, conn_rx) = mpsc::channel(IN_PROCESS_ACCEPT_QUEUE);
     let incoming = ReceiverStream::new(conn_rx);
     let done = tokio::spawn(async move {
+        let max = s.service.max_request_bytes();
         let served = Server::builder()
-            .add_service(RunnerServer::new(s.service.clone()))
+            .add_service(RunnerServer::new(s.service.clone()).max_decoding_message_size(max))
             .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
             .await;
         if let Err(e) = served {
@@ -176,22 +201,27 @@ pub fn in_process(config: Config, shutdown: CancellationToken) -> Result<InProce
             }
         }),
     );
-    Ok(InProcess {
-        client: RunnerClient::new(channel),
-        done,
-    })
+    let client = RunnerClient::new(channel)
+        .max_encoding_message_size(usize::MAX)
+        .max_decoding_message_size(MAX_EVENT_BYTES);
+    Ok(InProcess { client, done })
 }
 
 /// The runner's scratch dir: empty `work`, `root` and `mnt` mount points (each helper mounts its own
 /// private tmpfs over them) and the helpers' report files. Removed when dropped.
 struct RuntimeDir(PathBuf);
 
+/// Runtime dirs are named `tandem-runner-<pid>-<random>`.
+const RUNTIME_PREFIX: &str = "tandem-runner-";
+
 impl RuntimeDir {
     fn create() -> Result<Self, RunnerError> {
         use std::os::unix::fs::PermissionsExt;
+        let tmp = std::env::temp_dir();
+        sweep_dead(&tmp);
         let dir = tempfile::Builder::new()
-            .prefix("tandem-runner-")
-            .tempdir()?
+            .prefix(&format!("{RUNTIME_PREFIX}{}-", std::process::id()))
+            .tempdir_in(&tmp)?
             .keep();
         // The sandbox user must reach the mount points (after it drops root, the helper still
         // walks this path).
@@ -211,4 +241,24 @@ impl Drop for RuntimeDir {
 
 fn remove(dir: &Path) -> std::io::Result<()> {
     std::fs::remove_dir_all(dir)
+}
+
+/// Removes the runtime dirs of runners that are gone (killed before they could clean up).
+fn sweep_dead(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(RUNTIME_PREFIX))
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = remove(&e.path());
+        }
+    }
 }

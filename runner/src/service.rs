@@ -108,6 +108,10 @@ impl RunnerService {
         })
     }
 
+    pub fn max_request_bytes(&self) -> usize {
+        self.inner.ctx.config.max_request_bytes
+    }
+
     fn health(&self) -> proto::HealthReply {
         let c = &self.inner.ctx.config;
         let state = self.inner.state.lock().expect("runner state");

@@ -9,12 +9,15 @@ use tokio_util::task::TaskTracker;
 use crate::access::Access;
 use crate::config::Config;
 use crate::room::Rooms;
+use crate::runs::Runs;
 use crate::store::{AuditEntry, now_ms};
 
 pub struct App {
     pub config: Arc<Config>,
     pub rooms: Arc<Rooms>,
     pub access: Arc<Access>,
+    /// Runs of room code, streamed into the rooms' documents.
+    pub runs: Arc<Runs>,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Owns every connection task.
@@ -31,6 +34,7 @@ impl App {
         config: Arc<Config>,
         rooms: Arc<Rooms>,
         access: Arc<Access>,
+        runs: Arc<Runs>,
         shutdown: CancellationToken,
         tracker: TaskTracker,
         public_addr: std::net::SocketAddr,
@@ -39,6 +43,7 @@ impl App {
             config,
             rooms,
             access,
+            runs,
             shutdown,
             tracker,
             public_addr,

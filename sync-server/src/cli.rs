@@ -1,4 +1,5 @@
-//! The `tandem` command line: `serve` (and, later, more subcommands), signal handling and logging.
+//! The `tandem` command line: `serve`, `runner`, `bench`, `token` and the hidden `jail` helper;
+//! signal handling and logging.
 
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
@@ -24,11 +25,28 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Mint a capability token; prints the token, then the room link.
     Token(crate::token_cmd::TokenArgs),
+    /// Run the code runner as its own gRPC service (for `tandem serve --runner-url`).
+    Runner(crate::runner_cmd::RunnerArgs),
+    /// The runner's jail helper: one sandboxed run, its spec read from stdin (started by the
+    /// runner, never by hand).
+    #[command(hide = true)]
+    Jail,
 }
+
+/// The hidden subcommand the runner starts for every run (see `config::jail_command`).
+pub const JAIL: &str = "jail";
 
 /// Entry point of the binary.
 pub fn main() -> anyhow::Result<()> {
+    // The jail helper forks to build the sandbox, which is only safe in a single-threaded
+    // process: it must start before any runtime, logging or parsing machinery.
+    if std::env::args_os().nth(1).is_some_and(|a| a == JAIL) {
+        runner::jail::main();
+    }
     let cli = Cli::parse();
+    if let Command::Jail = cli.command {
+        runner::jail::main();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG")
@@ -44,6 +62,8 @@ pub fn main() -> anyhow::Result<()> {
             Command::Serve(args) => serve(args).await,
             Command::Bench(args) => crate::bench::run(args).await,
             Command::Token(args) => crate::token_cmd::run(args).await,
+            Command::Runner(args) => crate::runner_cmd::run(args).await,
+            Command::Jail => unreachable!("handled before the runtime starts"),
         }
     })
 }
@@ -59,7 +79,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn spawn_signal_handler(shutdown: CancellationToken) -> std::io::Result<()> {
+pub(crate) fn spawn_signal_handler(shutdown: CancellationToken) -> std::io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;

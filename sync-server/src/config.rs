@@ -71,6 +71,21 @@ pub struct Config {
     /// `history_spacing` of them.
     pub history_retention: Duration,
     pub history_spacing: Duration,
+    /// Where `POST /api/rooms/{room}/runs` sends code: a runner in this process or a separate one.
+    pub runner: RunnerSetup,
+}
+
+/// The runner a server uses.
+#[derive(Debug, Clone)]
+pub enum RunnerSetup {
+    /// Hosted in this process (the default of `tandem serve`), reached through a gRPC client
+    /// over in-memory connections.
+    InProcess(Box<runner::config::Config>),
+    /// A separate `tandem runner` at this URL (`--runner-url`).
+    Remote(String),
+    /// No runner: runs are refused with 503. Only a `Config` built in code (`Config::default`)
+    /// has this; the command line always resolves to one of the others.
+    Off,
 }
 
 /// A secret from the configuration: never printed by `Debug`.
@@ -119,6 +134,7 @@ impl Default for Config {
             link_ttl: Duration::from_secs(30 * 24 * 3600),
             history_retention: Duration::from_secs(7 * 24 * 3600),
             history_spacing: Duration::from_secs(5 * 60),
+            runner: RunnerSetup::Off,
         }
     }
 }
@@ -136,6 +152,9 @@ pub struct ServeArgs {
 /// Every setting, unresolved. One struct reads both the flags (each also from a `TANDEM_*`
 /// variable) and the TOML file, so a setting is declared once.
 #[derive(Debug, Clone, Default, clap::Args, Deserialize)]
+// clap names a struct's argument group after it, and the flattened runner settings are a
+// `Settings` too.
+#[group(id = "ServeSettings")]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on (port 0 picks a free port).
@@ -198,6 +217,36 @@ pub struct Settings {
     /// Keep at most one older snapshot per this interval, e.g. "5m" ("0s" keeps all).
     #[arg(long, env = "TANDEM_HISTORY_SPACING")]
     pub history_spacing: Option<String>,
+    /// A separate runner (`tandem runner`) to send runs to, e.g. http://10.0.0.5:50051. Without
+    /// it the runner runs inside this process, with the settings below.
+    #[arg(long, env = "TANDEM_RUNNER_URL")]
+    pub runner_url: Option<String>,
+    /// The in-process runner's settings; in TOML, the `[runner]` table (also read by
+    /// `tandem runner --config`).
+    #[command(
+        flatten,
+        next_help_heading = "In-process runner (ignored with --runner-url)"
+    )]
+    #[serde(default)]
+    pub runner: runner::Settings,
+}
+
+/// The jail helper the runner starts for each run: this very binary's hidden `jail` subcommand,
+/// so `tandem` needs no companion executable.
+pub fn jail_command() -> Result<Vec<String>, ConfigError> {
+    let exe = std::env::current_exe().map_err(|e| {
+        ConfigError::Invalid(format!("runner jail: cannot locate this binary: {e}"))
+    })?;
+    Ok(vec![exe.to_string_lossy().into_owned(), "jail".to_owned()])
+}
+
+/// The `[runner]` table (`file`) under the runner flags, resolved.
+pub fn resolve_runner(
+    file: runner::Settings,
+    flags: runner::Settings,
+) -> Result<runner::config::Config, ConfigError> {
+    file.resolve(flags, jail_command()?)
+        .map_err(|e| ConfigError::Invalid(e.to_string()))
 }
 
 /// Parses a humantime duration setting ("30d", "5m", "0s").
@@ -281,6 +330,12 @@ impl ServeArgs {
                 pick!(history_spacing),
                 d.history_spacing,
             )?,
+            runner: match pick!(runner_url) {
+                Some(url) => RunnerSetup::Remote(url),
+                None => {
+                    RunnerSetup::InProcess(Box::new(resolve_runner(file.runner, flags.runner)?))
+                }
+            },
         };
         c.validate()?;
         Ok(c)
@@ -317,11 +372,20 @@ impl Config {
                 "dead_after_ms must be greater than ping_interval_ms > 0".into(),
             ));
         }
+        // The gRPC client is built without TLS: a separate runner belongs on a private network.
+        if let RunnerSetup::Remote(url) = &self.runner
+            && !url.starts_with("http://")
+        {
+            return Err(ConfigError::Invalid(format!(
+                "runner_url = {url:?}: want http://HOST:PORT"
+            )));
+        }
         Ok(())
     }
 }
 
-fn load_file(path: &Path) -> Result<Settings, ConfigError> {
+/// Reads a TOML settings file (every key checked).
+pub fn load_file(path: &Path) -> Result<Settings, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
         source,
@@ -361,6 +425,57 @@ mod tests {
             "clamped to the loss window"
         );
         assert_eq!(c.data_dir, PathBuf::from("./tandem-data"));
+    }
+
+    #[test]
+    fn runner_table_and_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tandem.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\n[runner]\nslots = 3\n[runner.max_limits]\nwall_ms = 2000\n",
+        )
+        .unwrap();
+        let args = ServeArgs {
+            config: Some(path.clone()),
+            settings: Settings {
+                runner: runner::Settings {
+                    per_room: Some(2),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        };
+        let RunnerSetup::InProcess(r) = args.resolve().unwrap().runner else {
+            panic!("in-process by default")
+        };
+        assert_eq!((r.slots, r.per_room, r.max_limits.wall_ms), (3, 2, 2000));
+        assert_eq!(
+            r.jail.last().map(String::as_str),
+            Some("jail"),
+            "this binary's helper"
+        );
+
+        let remote = |url: &str| ServeArgs {
+            config: Some(path.clone()),
+            settings: Settings {
+                runner_url: Some(url.into()),
+                ..Default::default()
+            },
+        };
+        assert!(matches!(
+            remote("http://10.0.0.5:50051").resolve().unwrap().runner,
+            RunnerSetup::Remote(u) if u == "http://10.0.0.5:50051"
+        ));
+        assert!(
+            matches!(remote("10.0.0.5:50051").resolve(), Err(ConfigError::Invalid(m)) if m.contains("runner_url"))
+        );
+
+        std::fs::write(&path, "[runner]\nslotz = 3\n").unwrap();
+        assert!(matches!(
+            remote("http://x:1").resolve(),
+            Err(ConfigError::Parse { .. })
+        ));
     }
 
     #[test]

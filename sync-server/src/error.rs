@@ -21,6 +21,8 @@ pub enum ServerError {
     Auth(#[from] AuthError),
     #[error("local mode: {0}")]
     Local(String),
+    #[error("runner: {0}")]
+    Runner(#[from] runner::RunnerError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A run needs an entry file and none was given or could be picked, or it is not a file.
+    #[error("{0}")]
+    EntryRequired(String),
     #[error("expected a WebSocket upgrade request")]
     NotWebSocket,
     #[error("{0}")]
@@ -65,6 +70,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::EntryRequired(_) => (StatusCode::BAD_REQUEST, "entry_required"),
             ApiError::NotWebSocket => (StatusCode::UPGRADE_REQUIRED, "websocket_required"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::TokenMissing => (StatusCode::UNAUTHORIZED, "token_missing"),
@@ -86,6 +92,21 @@ impl From<RoomError> for ApiError {
             RoomError::LoadFailed(_) => ApiError::Unavailable("room could not be loaded".into()),
             RoomError::ShuttingDown => ApiError::Unavailable("server shutting down".into()),
             RoomError::Storage(_) => ApiError::Storage,
+        }
+    }
+}
+
+impl From<crate::runs::RunError> for ApiError {
+    fn from(e: crate::runs::RunError) -> Self {
+        use crate::runs::RunError;
+        match e {
+            RunError::NoRunner => ApiError::Unavailable("this server has no runner".into()),
+            RunError::ShuttingDown => ApiError::Unavailable("server shutting down".into()),
+            RunError::Entry(m) => ApiError::EntryRequired(m),
+            RunError::BadPath => ApiError::BadPath,
+            RunError::NotFound(id) => ApiError::NotFound(format!("run {id}")),
+            RunError::NotRunning(id) => ApiError::Conflict(format!("run {id} is not running")),
+            RunError::Room(e) => e.into(),
         }
     }
 }

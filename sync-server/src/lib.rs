@@ -11,6 +11,8 @@ pub mod connection;
 pub mod error;
 pub mod http;
 pub mod room;
+pub mod runner_cmd;
+pub mod runs;
 pub mod server;
 pub mod store;
 pub mod token_cmd;

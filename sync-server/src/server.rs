@@ -1,8 +1,9 @@
-//! `run(config, listener, shutdown)`: wires storage, rooms and HTTP together, serves until the
-//! shutdown token fires, then stops in order — stop accepting, close sockets (1001), flush every
-//! room, drain the storage writer.
+//! `run(config, listener, shutdown)`: wires storage, rooms, the runner and HTTP together, serves
+//! until the shutdown token fires, then stops in order — stop accepting, close sockets (1001),
+//! let runs record their end, flush every room, drain the storage writer, stop the runner.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
@@ -12,11 +13,18 @@ use tokio_util::task::TaskTracker;
 use crate::access::{Access, Grant, issue};
 use crate::app::App;
 use crate::auth::{Expect, Perm, Secret, Verifier};
-use crate::config::{Config, Durability};
+use crate::config::{Config, Durability, RunnerSetup};
 use crate::error::ServerError;
 use crate::room::Rooms;
 use crate::room::persist::Persister;
+use crate::runs::{RunnerClient, Runs};
 use crate::store::{SqliteStore, Store};
+
+/// How long shutdown waits for runs to write their final status (they stop at once; this only
+/// bounds the room edits that record it).
+const RUNS_DRAIN: Duration = Duration::from_secs(10);
+/// How long shutdown waits for an in-process runner to kill its jobs and remove their cgroups.
+const RUNNER_STOP: Duration = Duration::from_secs(15);
 
 /// Serves on `listener` until `shutdown` is cancelled; returns once every room is flushed.
 pub async fn run(
@@ -40,7 +48,11 @@ pub async fn run(
         &storage_tasks,
     );
     let tasks = TaskTracker::new();
-    let rooms = Rooms::new(&config, store, persister, tasks.clone(), shutdown.clone());
+    // Rooms stop after the shutdown signal, once runs have written their final status into them.
+    let rooms_stop = CancellationToken::new();
+    let rooms = Rooms::new(&config, store, persister, tasks.clone(), rooms_stop.clone());
+    let (runner_client, in_process) = start_runner(&config.runner, &shutdown)?;
+    let runs = Runs::new(runner_client, rooms.clone(), shutdown.clone());
     if config.secret.is_none() {
         local_mode(&config, &access, &rooms).await?;
     }
@@ -48,6 +60,7 @@ pub async fn run(
         config.clone(),
         rooms,
         access,
+        runs.clone(),
         shutdown.clone(),
         tasks.clone(),
         addr,
@@ -65,15 +78,49 @@ pub async fn run(
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
 
-    tracing::info!("shutting down: closing connections and flushing rooms");
+    tracing::info!("shutting down: ending runs, closing connections and flushing rooms");
+    runs.drain(RUNS_DRAIN).await;
+    rooms_stop.cancel();
     tasks.close();
     tasks.wait().await;
-    // Last owner of the storage writer's queue: once dropped, the writer commits and closes.
+    // Runs that outlived the drain end now that rooms refuse edits.
+    runs.stopped().await;
+    // Last owners of the storage writer's queue: once dropped, the writer commits and closes.
     drop(app);
+    drop(runs);
     storage_tasks.close();
     storage_tasks.wait().await;
+    if let Some(runner) = in_process
+        && tokio::time::timeout(RUNNER_STOP, runner.stopped())
+            .await
+            .is_err()
+    {
+        tracing::warn!("in-process runner did not stop in time");
+    }
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+/// The runner runs go to: a client for it, and the in-process runner to wait for at shutdown
+/// (which stops with `shutdown`).
+fn start_runner(
+    setup: &RunnerSetup,
+    shutdown: &CancellationToken,
+) -> Result<(Option<RunnerClient>, Option<runner::server::InProcess>), ServerError> {
+    Ok(match setup {
+        RunnerSetup::InProcess(config) => {
+            let runner = runner::server::in_process((**config).clone(), shutdown.clone())?;
+            (Some(runner.client.clone()), Some(runner))
+        }
+        RunnerSetup::Remote(url) => {
+            tracing::info!(url, "runs go to a separate runner");
+            (Some(runner::server::connect(url)?), None)
+        }
+        RunnerSetup::Off => {
+            tracing::warn!("no runner: runs are refused");
+            (None, None)
+        }
+    })
 }
 
 /// Token checks for this server: the configured secret, or in local mode the data dir's.

@@ -320,6 +320,68 @@ fn send_signal(pid: i32, sig: i32) {
     }
 }
 
+/// A running `tandem runner` process (the runner as its own gRPC service).
+pub struct RunnerProcess {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+}
+
+impl RunnerProcess {
+    /// Starts `tandem runner --listen 127.0.0.1:0 <extra>` and waits for its `listening on` line.
+    pub fn start(extra: &[&str]) -> RunnerProcess {
+        let mut child = Command::new(tandem_bin())
+            .args(["runner", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("TANDEM_CONFIG")
+            .env(
+                "TANDEM_LOG",
+                std::env::var("TANDEM_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn tandem runner");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let line = match lines.next() {
+            Some(Ok(line)) => line,
+            _ => {
+                let _ = child.wait();
+                panic!("tandem runner exited before listening");
+            }
+        };
+        let addr = line
+            .strip_prefix("listening on http://")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+        RunnerProcess {
+            child: Some(child),
+            addr,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// SIGTERM (the runner kills its jobs and removes their cgroups), then waits; returns the
+    /// exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        send_signal(child.id() as i32, libc::SIGTERM);
+        child.wait().expect("wait").code()
+    }
+}
+
+impl Drop for RunnerProcess {
+    fn drop(&mut self) {
+        // Gracefully, so no sandboxed program outlives the test.
+        self.terminate();
+    }
+}
+
 /// Runs `tandem <args>` to completion (without any `TANDEM_*` settings from the environment);
 /// requires success and returns its stdout lines.
 pub async fn run_tandem(args: &[&str]) -> Vec<String> {

@@ -17,6 +17,7 @@ mod random;
 mod read_only;
 mod room_admin;
 mod rooms;
+mod runs;
 mod secrets;
 mod slow;
 mod sync;

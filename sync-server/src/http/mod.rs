@@ -1,9 +1,10 @@
-//! The HTTP surface (axum): the WebSocket endpoint, the room and file API, health probes.
+//! The HTTP surface (axum): the WebSocket endpoint, the room, file and run API, health probes.
 
 mod audit;
 mod caller;
 mod files;
 mod rooms;
+mod runs;
 mod tokens;
 mod versions;
 
@@ -42,6 +43,8 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/rooms/{room}/versions/{id}/restore",
             post(versions::restore),
         )
+        .route("/api/rooms/{room}/runs", post(runs::start))
+        .route("/api/rooms/{room}/runs/{id}/cancel", post(runs::cancel))
         .route("/api/rooms/{room}/history", get(versions::history))
         .route("/api/rooms/{room}/restore", post(versions::restore_at))
         .route("/api/audit", get(audit::query))
@@ -80,9 +83,11 @@ async fn metrics(State(app): State<Arc<App>>) -> String {
         .load(std::sync::atomic::Ordering::Relaxed);
     format!(
         "# HELP tandem_rooms_loaded Rooms held in memory.\n# TYPE tandem_rooms_loaded gauge\ntandem_rooms_loaded {}\n\
-         # HELP tandem_connections_open Open WebSocket connections.\n# TYPE tandem_connections_open gauge\ntandem_connections_open {}\n",
+         # HELP tandem_connections_open Open WebSocket connections.\n# TYPE tandem_connections_open gauge\ntandem_connections_open {}\n\
+         # HELP tandem_runs_active Runs this server is driving (queued or running).\n# TYPE tandem_runs_active gauge\ntandem_runs_active {}\n",
         app.rooms.loaded(),
-        conns
+        conns,
+        app.runs.running()
     )
 }
 
