@@ -182,6 +182,17 @@ async fn supervise(
             break Some(KillReason::Output);
         }
     };
+    // Both pipes closed, but a program can close them and keep running: the clock and a
+    // cancel still apply while it ends.
+    let kill = match kill {
+        Some(k) => Some(k),
+        None => tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Some(KillReason::Cancelled),
+            _ = tokio::time::sleep_until(deadline) => Some(KillReason::Timeout),
+            _ = child.wait() => None,
+        },
+    };
     // Always: whatever is left in the cgroup (normally nothing, as the jail's init kills
     // leftovers) must go before the cgroup can be removed.
     cgroup.kill();
