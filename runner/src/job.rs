@@ -11,13 +11,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::cgroup::{CgLimits, Cgroups, Mode, Stats};
+use crate::cgroup::{CgLimits, Cgroups, Mode};
 use crate::config::Config;
-use crate::jail::{Outcome, Report, Spec, SpecFile};
+use crate::jail::{Report, Spec, SpecFile};
 use crate::language::Mount;
 use crate::limits::Limits;
 use crate::pool::{Pool, Warm};
-use crate::proto::{self, KillReason, finished::Status, output::Stream, run_event::Event};
+use crate::proto::{self, KillReason, output::Stream, run_event::Event};
+use crate::status;
 
 /// Bytes read from the program's stdout or stderr at a time (one `Output` event at most).
 pub const READ_CHUNK: usize = 16 << 10;
@@ -71,7 +72,7 @@ pub async fn execute(
     };
     let warm = match ctx.pool.take().await {
         Ok(w) => w,
-        Err(e) => return failed(started, format!("sandbox: {e}")),
+        Err(e) => return status::failed(started, format!("sandbox: {e}")),
     };
     let Warm {
         child,
@@ -82,14 +83,16 @@ pub async fn execute(
         drop(child);
         cgroup.kill();
         ctx.cleanup.spawn(cgroup.remove(REMOVE_WITHIN));
-        return failed(started, format!("sandbox: {e}"));
+        return status::failed(started, format!("sandbox: {e}"));
     }
     let result = supervise(ctx, &cgroup, child, stdin, job, out, cancel).await;
     let stats = cgroup.stats();
     ctx.cleanup.spawn(cgroup.remove(REMOVE_WITHIN));
     match result {
-        Ok((kill, report)) => finish(started, &limits, ctx.cgroups.mode(), kill, report, stats),
-        Err(e) => failed(started, format!("sandbox: {e}")),
+        Ok((kill, report)) => {
+            status::finished(started, &limits, ctx.cgroups.mode(), kill, report, stats)
+        }
+        Err(e) => status::failed(started, format!("sandbox: {e}")),
     }
 }
 
@@ -209,88 +212,4 @@ async fn supervise(
 
 async fn read_some(r: &mut (impl AsyncRead + Unpin), buf: &mut [u8]) -> std::io::Result<usize> {
     r.read(buf).await
-}
-
-const SIGKILL: i32 = 9;
-const SIGXCPU: i32 = 24;
-const SIGXFSZ: i32 = 25;
-
-/// The final status: a kill by us first, then a limit the kernel enforced, then the program's
-/// own ending.
-fn finish(
-    started: Instant,
-    limits: &Limits,
-    mode: Mode,
-    kill: Option<KillReason>,
-    report: Option<Report>,
-    stats: Stats,
-) -> proto::Finished {
-    let (cpu_ms, peak) = match (&report, mode) {
-        (_, Mode::V1 | Mode::V2) => (stats.cpu.as_millis() as u64, stats.memory_peak_bytes),
-        (Some(r), Mode::None) => (r.cpu_ms, r.max_rss_bytes),
-        (None, Mode::None) => (0, 0),
-    };
-    let oom = stats.oom_kills > 0;
-    let status = match (kill, report) {
-        (Some(reason), _) => Status::Killed(reason as i32),
-        (None, None) if oom => Status::Killed(KillReason::Memory as i32),
-        (None, None) => Status::Failed("the sandbox helper ended without a report".into()),
-        (None, Some(r)) => match r.outcome {
-            Outcome::Failed(m) => Status::Failed(m),
-            Outcome::Signaled(_) if oom => Status::Killed(KillReason::Memory as i32),
-            Outcome::Signaled(SIGXCPU) => Status::Killed(KillReason::Cpu as i32),
-            Outcome::Signaled(SIGKILL) if cpu_ms >= limits.cpu_ms => {
-                Status::Killed(KillReason::Cpu as i32)
-            }
-            Outcome::Signaled(SIGXFSZ) => Status::Killed(KillReason::Disk as i32),
-            Outcome::Signaled(s) => Status::Signaled(s),
-            Outcome::Exited(0) => Status::Exited(0),
-            Outcome::Exited(_) if oom => Status::Killed(KillReason::Memory as i32),
-            Outcome::Exited(_) if r.disk_limit => Status::Killed(KillReason::Disk as i32),
-            Outcome::Exited(_) if stats.pids_max_events > 0 => {
-                Status::Killed(KillReason::Pids as i32)
-            }
-            Outcome::Exited(code) => Status::Exited(code),
-        },
-    };
-    let message = describe(&status, limits);
-    proto::Finished {
-        status: Some(status),
-        wall_ms: started.elapsed().as_millis() as u64,
-        cpu_ms,
-        peak_memory_bytes: peak,
-        message,
-    }
-}
-
-fn failed(started: Instant, message: String) -> proto::Finished {
-    proto::Finished {
-        status: Some(Status::Failed(message)),
-        wall_ms: started.elapsed().as_millis() as u64,
-        ..Default::default()
-    }
-}
-
-/// A sentence for people reading the terminal.
-pub fn describe(status: &Status, l: &Limits) -> String {
-    let mib = |b: u64| format!("{} MiB", b >> 20);
-    let secs = |ms: u64| format!("{} s", ms as f64 / 1000.0);
-    match status {
-        Status::Killed(r) => match KillReason::try_from(*r).unwrap_or_default() {
-            KillReason::Timeout => format!("wall-clock limit of {} reached", secs(l.wall_ms)),
-            KillReason::Cpu => format!("CPU time limit of {} reached", secs(l.cpu_ms)),
-            KillReason::Memory => format!("memory limit of {} reached", mib(l.memory_bytes)),
-            KillReason::Pids => format!("process limit of {} reached", l.pids),
-            KillReason::Output => format!("output limit of {} bytes reached", l.output_bytes),
-            KillReason::Disk => format!(
-                "disk limit reached ({} in all, {} per file)",
-                mib(l.disk_bytes),
-                mib(l.file_bytes)
-            ),
-            KillReason::Cancelled => "cancelled".into(),
-            KillReason::Unspecified => "killed".into(),
-        },
-        Status::Signaled(s) => format!("killed by signal {s}"),
-        Status::Exited(_) | Status::Failed(_) => String::new(),
-    }
 }

@@ -16,6 +16,7 @@ mod pool;
 pub mod scheduler;
 pub mod server;
 mod service;
+pub mod status;
 
 pub use config::Settings;
 pub use error::RunnerError;

@@ -253,7 +253,7 @@ async fn drive(
                 publish_positions(&state);
             }
             let status = proto::finished::Status::Killed(proto::KillReason::Cancelled as i32);
-            let message = job::describe(&status, &limits);
+            let message = crate::status::describe(&status, &limits);
             let finished = proto::Finished {
                 status: Some(status),
                 message,

@@ -161,6 +161,15 @@ attempt('init memory', lambda: open('/proc/1/mem', 'rb').read(1))
 environ = open('/proc/self/environ', 'rb').read()
 print('environ', sorted(set(k.split(b'=')[0].decode() for k in environ.split(b'\0') if k)))
 print('uid', os.getuid())
+# Every process this jail can see, and every environment it can read: none is the runner's.
+pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
+print('processes', len(pids))
+for p in pids:
+    try:
+        if b'CARGO' in open('/proc/%d/environ' % p, 'rb').read():
+            print('LEAK', p)
+    except OSError:
+        pass
 "#
     );
     let ran = r.run("peek.py", &code, limits()).await;
@@ -176,6 +185,11 @@ print('uid', os.getuid())
         "only the jail's own variables"
     );
     assert!(out.contains("uid 1000"), "{out}");
+    // The runner under test runs with cargo's CARGO_* variables; the jail sees only init and
+    // the program.
+    assert!(std::env::var_os("CARGO_PKG_NAME").is_some());
+    assert!(!out.contains("LEAK"), "{out}");
+    assert!(out.contains("processes 2"), "{out}");
     r.stop().await;
 }
 
