@@ -19,6 +19,8 @@ pub struct Config {
     pub per_room: usize,
     /// Runs waiting for a slot; beyond it a request is refused with `RESOURCE_EXHAUSTED`.
     pub queue: usize,
+    /// Runs of one room waiting at once, so one room cannot fill the queue either.
+    pub per_room_queue: usize,
     pub cgroup: Preference,
     /// The parent cgroup job cgroups are made under (in our own cgroup).
     pub cgroup_parent: String,
@@ -50,6 +52,9 @@ pub struct Settings {
     /// Runs waiting for a slot before new ones are refused (default 64).
     #[arg(long = "runner-queue", env = "TANDEM_RUNNER_QUEUE")]
     pub queue: Option<usize>,
+    /// Runs of one room waiting at once (default: a quarter of the queue, at least 1).
+    #[arg(long = "runner-per-room-queue", env = "TANDEM_RUNNER_PER_ROOM_QUEUE")]
+    pub per_room_queue: Option<usize>,
     /// cgroup version: auto, v2, v1 or none (rlimits only; not for untrusted code).
     #[arg(long = "runner-cgroup", env = "TANDEM_RUNNER_CGROUP")]
     pub cgroup: Option<Preference>,
@@ -169,10 +174,12 @@ impl Settings {
             Some(path) => vec![path.to_string_lossy().into_owned()],
             None => default_jail,
         };
+        let queue = pick!(queue).unwrap_or(64);
         let c = Config {
             slots,
             per_room,
-            queue: pick!(queue).unwrap_or(64),
+            queue,
+            per_room_queue: pick!(per_room_queue).unwrap_or((queue / 4).max(1)),
             cgroup: pick!(cgroup).unwrap_or_default(),
             cgroup_parent: "tandem-runner".into(),
             cpu_cores: pick!(cpu_cores).unwrap_or(1.0),
@@ -192,8 +199,12 @@ impl Settings {
 impl Config {
     fn validate(&self) -> Result<(), RunnerError> {
         let bad = |m: &str| Err(RunnerError::Config(m.to_owned()));
-        if self.slots == 0 || self.per_room == 0 || self.max_request_bytes == 0 {
-            return bad("runner slots, per_room and max_request_bytes must be > 0");
+        if self.slots == 0
+            || self.per_room == 0
+            || self.per_room_queue == 0
+            || self.max_request_bytes == 0
+        {
+            return bad("runner slots, per_room, per_room_queue and max_request_bytes must be > 0");
         }
         if self.jail.is_empty() {
             return bad("runner jail command is empty");

@@ -12,6 +12,8 @@ pub enum Admit {
     Queued(u32),
     /// The queue is full: refuse.
     Full,
+    /// This room already has its share of the queue waiting: refuse (others still get in).
+    RoomFull,
 }
 
 #[derive(Debug)]
@@ -19,6 +21,7 @@ pub struct Scheduler {
     slots: usize,
     per_room: usize,
     queue_max: usize,
+    per_room_queue: usize,
     /// Running run id -> its room.
     running: HashMap<String, String>,
     per_room_running: HashMap<String, usize>,
@@ -27,11 +30,12 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(slots: usize, per_room: usize, queue_max: usize) -> Self {
+    pub fn new(slots: usize, per_room: usize, queue_max: usize, per_room_queue: usize) -> Self {
         Scheduler {
             slots,
             per_room: per_room.min(slots),
             queue_max,
+            per_room_queue,
             running: HashMap::new(),
             per_room_running: HashMap::new(),
             queue: VecDeque::new(),
@@ -57,6 +61,9 @@ impl Scheduler {
         }
         if self.queue.len() >= self.queue_max {
             return Admit::Full;
+        }
+        if self.queue.iter().filter(|(_, r)| r == room).count() >= self.per_room_queue {
+            return Admit::RoomFull;
         }
         self.queue.push_back((id.to_owned(), room.to_owned()));
         Admit::Queued(self.queue.len() as u32)
@@ -124,7 +131,7 @@ mod tests {
 
     #[test]
     fn a_queue_of_three_times_the_slots_drains_in_order() {
-        let mut s = Scheduler::new(2, 2, 64);
+        let mut s = Scheduler::new(2, 2, 64, 64);
         let ids: Vec<String> = (0..8).map(|i| format!("r{i}")).collect();
         let admits: Vec<Admit> = ids.iter().map(|id| s.submit(id, "room")).collect();
         assert_eq!(admits[..2], [Admit::Start, Admit::Start]);
@@ -142,7 +149,7 @@ mod tests {
 
     #[test]
     fn one_room_cannot_take_every_slot() {
-        let mut s = Scheduler::new(2, 1, 64);
+        let mut s = Scheduler::new(2, 1, 64, 64);
         assert_eq!(s.submit("a1", "a"), Admit::Start);
         assert_eq!(
             s.submit("a2", "a"),
@@ -165,7 +172,7 @@ mod tests {
 
     #[test]
     fn full_queue_and_cancel_while_waiting() {
-        let mut s = Scheduler::new(1, 1, 2);
+        let mut s = Scheduler::new(1, 1, 2, 2);
         assert_eq!(s.submit("x", "r"), Admit::Start);
         assert_eq!(s.submit("y", "r"), Admit::Queued(1));
         assert_eq!(s.submit("z", "r"), Admit::Queued(2));
@@ -176,5 +183,19 @@ mod tests {
         assert_eq!(s.positions().collect::<Vec<_>>(), [("z", 1)]);
         assert_eq!(s.finish("x"), vec!["z".to_string()]);
         assert_eq!(s.finish("nope"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn one_room_cannot_fill_the_queue() {
+        let mut s = Scheduler::new(1, 1, 10, 2);
+        assert_eq!(s.submit("a0", "a"), Admit::Start);
+        assert_eq!(s.submit("a1", "a"), Admit::Queued(1));
+        assert_eq!(s.submit("a2", "a"), Admit::Queued(2));
+        assert_eq!(s.submit("a3", "a"), Admit::RoomFull);
+        assert_eq!(
+            s.submit("b1", "b"),
+            Admit::Queued(3),
+            "another room still gets in"
+        );
     }
 }

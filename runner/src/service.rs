@@ -50,7 +50,7 @@ struct Live {
 impl RunnerService {
     pub fn new(ctx: Context, tasks: TaskTracker, shutdown: CancellationToken) -> Self {
         let c = &ctx.config;
-        let sched = Scheduler::new(c.slots, c.per_room, c.queue);
+        let sched = Scheduler::new(c.slots, c.per_room, c.queue, c.per_room_queue);
         RunnerService {
             inner: Arc::new(Inner {
                 ctx,
@@ -182,6 +182,11 @@ impl proto::runner_server::Runner for RunnerService {
                     position.send_replace(p);
                 }
                 Admit::Full => return Err(Status::resource_exhausted("the run queue is full")),
+                Admit::RoomFull => {
+                    return Err(Status::resource_exhausted(
+                        "this room already has its share of the run queue waiting",
+                    ));
+                }
             }
             let live = Live {
                 cancel: cancel.clone(),

@@ -109,10 +109,14 @@ pub fn kill_reason(r: KillReason) -> &'static str {
 pub fn runner_error(s: &tonic::Status) -> String {
     tracing::warn!(code = ?s.code(), message = s.message(), "runner call failed");
     match s.code() {
+        // The runner refuses a room with its share of the queue waiting with a message of its own.
+        tonic::Code::ResourceExhausted if s.message().contains("this room") => {
+            "runner queue full for this room".into()
+        }
         tonic::Code::ResourceExhausted => "runner queue full".into(),
         tonic::Code::Unavailable => "runner unreachable".into(),
         tonic::Code::DeadlineExceeded => "runner did not answer in time".into(),
-        // gRPC's message size limit (the runner accepts 4 MiB requests by default).
+        // The runner's request size limit (`max_request_bytes`).
         tonic::Code::OutOfRange => {
             "the room's files (and stdin) are too large for the runner".into()
         }
@@ -210,6 +214,10 @@ mod tests {
         assert_eq!(entry_after(&[&p])["message"], "`zig` is not installed");
         let full = tonic::Status::resource_exhausted("the run queue is full");
         assert_eq!(runner_error(&full), "runner queue full");
+        let room_full = tonic::Status::resource_exhausted(
+            "this room already has its share of the run queue waiting",
+        );
+        assert_eq!(runner_error(&room_full), "runner queue full for this room");
         let down = tonic::Status::unavailable("tcp connect error: 10.0.0.5:50051");
         assert!(!runner_error(&down).contains("10.0.0.5"));
     }
