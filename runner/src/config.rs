@@ -102,7 +102,8 @@ pub struct Settings {
     pub max_request_bytes: Option<usize>,
 }
 
-/// Limits as written in TOML; a missing key keeps the built-in value.
+/// Limits with every field optional: in TOML (a missing key keeps the built-in value) and in
+/// requests from JSON callers (a missing one asks for the runner's default).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
@@ -117,6 +118,21 @@ pub struct LimitSettings {
 }
 
 impl LimitSettings {
+    /// As a request's limits: zero (a missing field) means "the runner's default".
+    pub fn to_proto(&self) -> crate::proto::Limits {
+        self.over(Limits {
+            wall_ms: 0,
+            cpu_ms: 0,
+            memory_bytes: 0,
+            pids: 0,
+            output_bytes: 0,
+            disk_bytes: 0,
+            file_bytes: 0,
+            open_files: 0,
+        })
+        .to_proto()
+    }
+
     fn over(&self, base: Limits) -> Limits {
         Limits {
             wall_ms: self.wall_ms.unwrap_or(base.wall_ms),

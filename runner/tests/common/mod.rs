@@ -55,6 +55,15 @@ impl Runner {
         collect(stream).await
     }
 
+    /// Asks the runner to cancel `run_id`; whether it knew the run.
+    pub async fn cancel(&self, run_id: &str) -> bool {
+        let req = proto::CancelRequest {
+            run_id: run_id.into(),
+        };
+        let reply = self.client.clone().cancel(req).await.unwrap();
+        reply.into_inner().found
+    }
+
     pub async fn health(&self) -> proto::HealthReply {
         self.client
             .clone()

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use runner::proto;
+use runner::config::LimitSettings;
 use serde::Deserialize;
 
 use super::caller::Caller;
@@ -27,38 +27,9 @@ pub struct StartRun {
     /// else `auto`.
     pub language: Option<String>,
     pub stdin: Option<String>,
-    pub limits: Option<RunLimits>,
-}
-
-/// Limits a run asks for; a missing one takes the runner's default, and every one is capped at
-/// the runner's maximum.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunLimits {
-    pub wall_ms: Option<u64>,
-    pub cpu_ms: Option<u64>,
-    pub memory_bytes: Option<u64>,
-    pub pids: Option<u32>,
-    pub output_bytes: Option<u64>,
-    pub disk_bytes: Option<u64>,
-    pub file_bytes: Option<u64>,
-    pub open_files: Option<u32>,
-}
-
-impl RunLimits {
-    /// Zero means "the runner's default" on the wire.
-    fn to_proto(&self) -> proto::Limits {
-        proto::Limits {
-            wall_ms: self.wall_ms.unwrap_or(0),
-            cpu_ms: self.cpu_ms.unwrap_or(0),
-            memory_bytes: self.memory_bytes.unwrap_or(0),
-            pids: self.pids.unwrap_or(0),
-            output_bytes: self.output_bytes.unwrap_or(0),
-            disk_bytes: self.disk_bytes.unwrap_or(0),
-            file_bytes: self.file_bytes.unwrap_or(0),
-            open_files: self.open_files.unwrap_or(0),
-        }
-    }
+    /// Limits the run asks for; a missing one takes the runner's default, and every one is
+    /// capped at the runner's maximum.
+    pub limits: Option<LimitSettings>,
 }
 
 /// 202: the run's entry is in the document (status `queued`); its progress follows there.
