@@ -120,17 +120,7 @@ pub struct LimitSettings {
 impl LimitSettings {
     /// As a request's limits: zero (a missing field) means "the runner's default".
     pub fn to_proto(&self) -> crate::proto::Limits {
-        self.over(Limits {
-            wall_ms: 0,
-            cpu_ms: 0,
-            memory_bytes: 0,
-            pids: 0,
-            output_bytes: 0,
-            disk_bytes: 0,
-            file_bytes: 0,
-            open_files: 0,
-        })
-        .to_proto()
+        self.over(Limits::UNSET).to_proto()
     }
 
     fn over(&self, base: Limits) -> Limits {
@@ -231,7 +221,7 @@ impl Config {
         if self.sandbox_uid == 0 {
             return bad("runner sandbox_uid must not be root");
         }
-        if !self.max_limits.valid_under(&self.max_limits) {
+        if !self.max_limits.all_positive() {
             return bad("runner max_limits: every limit must be > 0");
         }
         Ok(())

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -149,8 +149,8 @@ async fn supervise(
                 }
                 continue;
             }
-            n = read_some(&mut stdout, &mut out_buf), if out_open => (n, Stream::Stdout),
-            n = read_some(&mut stderr, &mut err_buf), if err_open => (n, Stream::Stderr),
+            n = stdout.read(&mut out_buf), if out_open => (n, Stream::Stdout),
+            n = stderr.read(&mut err_buf), if err_open => (n, Stream::Stderr),
         };
         let n = read?;
         if n == 0 {
@@ -208,8 +208,4 @@ async fn supervise(
         .ok()
         .and_then(|bytes| serde_json::from_slice::<Report>(&bytes).ok());
     Ok((kill, report))
-}
-
-async fn read_some(r: &mut (impl AsyncRead + Unpin), buf: &mut [u8]) -> std::io::Result<usize> {
-    r.read(buf).await
 }

@@ -28,6 +28,18 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Every field unset: as a request's limits, "the runner's default" for each.
+    pub const UNSET: Limits = Limits {
+        wall_ms: 0,
+        cpu_ms: 0,
+        memory_bytes: 0,
+        pids: 0,
+        output_bytes: 0,
+        disk_bytes: 0,
+        file_bytes: 0,
+        open_files: 0,
+    };
+
     /// The defaults when a client asks for nothing (Judge0-like: 5 s CPU, 10 s wall).
     pub const DEFAULT: Limits = Limits {
         wall_ms: 10_000,
@@ -80,21 +92,28 @@ impl Limits {
         }
     }
 
-    /// Every field at least its floor and at most `max` (the defaults must fit in the maxima).
-    pub fn valid_under(&self, max: &Limits) -> bool {
-        let (s, m) = (self.to_proto(), max.to_proto());
+    /// Every field in one unit-free list, for comparisons across all of them.
+    fn fields(&self) -> [u64; 8] {
         [
-            (s.wall_ms, m.wall_ms),
-            (s.cpu_ms, m.cpu_ms),
-            (s.memory_bytes, m.memory_bytes),
-            (s.output_bytes, m.output_bytes),
-            (s.disk_bytes, m.disk_bytes),
-            (s.file_bytes, m.file_bytes),
-            (u64::from(s.pids), u64::from(m.pids)),
-            (u64::from(s.open_files), u64::from(m.open_files)),
+            self.wall_ms,
+            self.cpu_ms,
+            self.memory_bytes,
+            u64::from(self.pids),
+            self.output_bytes,
+            self.disk_bytes,
+            self.file_bytes,
+            u64::from(self.open_files),
         ]
-        .iter()
-        .all(|&(v, max)| v > 0 && v <= max)
+    }
+
+    /// No limit is zero (zero would mean "nothing may run").
+    pub fn all_positive(&self) -> bool {
+        self.fields().iter().all(|&v| v > 0)
+    }
+
+    /// Every field positive and at most `max`'s.
+    pub fn valid_under(&self, max: &Limits) -> bool {
+        self.all_positive() && self.fields().iter().zip(max.fields()).all(|(&v, m)| v <= m)
     }
 
     pub fn to_proto(&self) -> proto::Limits {

@@ -235,12 +235,8 @@ impl RuntimeDir {
 
 impl Drop for RuntimeDir {
     fn drop(&mut self) {
-        let _ = remove(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn remove(dir: &Path) -> std::io::Result<()> {
-    std::fs::remove_dir_all(dir)
 }
 
 /// Removes the runtime dirs of runners that are gone (killed before they could clean up).
@@ -258,7 +254,7 @@ fn sweep_dead(tmp: &Path) {
         if let Some(pid) = pid
             && !Path::new(&format!("/proc/{pid}")).exists()
         {
-            let _ = remove(&e.path());
+            let _ = std::fs::remove_dir_all(e.path());
         }
     }
 }
