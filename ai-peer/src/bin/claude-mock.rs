@@ -1,0 +1,2 @@
+//! claude-mock
+fn main() {}
