@@ -12,15 +12,33 @@ use serde::{Deserialize, Serialize};
 pub enum Event {
     /// The answer begins. `usage` holds input and cache tokens when the provider reports them
     /// up front (Anthropic does; Bedrock reports everything at the end: `None`).
-    MessageStart { model: Option<String>, usage: Option<Usage> },
-    TextDelta { index: u32, text: String },
-    ToolUseStart { index: u32, id: String, name: String },
+    MessageStart {
+        model: Option<String>,
+        usage: Option<Usage>,
+    },
+    TextDelta {
+        index: u32,
+        text: String,
+    },
+    ToolUseStart {
+        index: u32,
+        id: String,
+        name: String,
+    },
     /// A fragment of a tool call's input JSON; fragments concatenate to the whole input.
-    ToolInputDelta { index: u32, partial_json: String },
-    BlockStop { index: u32 },
+    ToolInputDelta {
+        index: u32,
+        partial_json: String,
+    },
+    BlockStop {
+        index: u32,
+    },
     /// Why the model stopped, with the cumulative usage so far (the last one is the total;
     /// never add them up).
-    MessageDelta { stop_reason: Option<StopReason>, usage: Usage },
+    MessageDelta {
+        stop_reason: Option<StopReason>,
+        usage: Usage,
+    },
     MessageStop,
 }
 

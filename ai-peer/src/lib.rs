@@ -10,6 +10,7 @@ pub mod cache;
 pub mod config;
 pub mod context;
 pub mod cost;
+mod duration;
 mod error;
 mod event;
 pub mod gateway;

@@ -55,7 +55,11 @@ pub struct Capabilities {
 
 impl Default for Capabilities {
     fn default() -> Self {
-        Self { forced_tool_choice: true, temperature: true, eager_input_streaming: true }
+        Self {
+            forced_tool_choice: true,
+            temperature: true,
+            eager_input_streaming: true,
+        }
     }
 }
 
@@ -107,7 +111,11 @@ fn prices(input: f64, output: f64) -> Prices {
 
 /// The built-in registry: current Claude models (late 2026), cheapest first.
 pub fn defaults() -> Vec<ModelSpec> {
-    let five = Capabilities { forced_tool_choice: true, temperature: false, eager_input_streaming: true };
+    let five = Capabilities {
+        forced_tool_choice: true,
+        temperature: false,
+        eager_input_streaming: true,
+    };
     vec![
         ModelSpec {
             name: "claude-haiku-5-5".into(),
@@ -117,7 +125,10 @@ pub fn defaults() -> Vec<ModelSpec> {
             context_window: 200_000,
             max_output: 64_000,
             prices: Prices {
-                long_context: Some(LongContextPrice { threshold_tokens: 100_000, multiplier: 5.0 }),
+                long_context: Some(LongContextPrice {
+                    threshold_tokens: 100_000,
+                    multiplier: 5.0,
+                }),
                 ..prices(0.10, 0.50)
             },
             chars_per_token: 2.7,
@@ -142,9 +153,15 @@ pub fn defaults() -> Vec<ModelSpec> {
             context_window: 1_000_000,
             max_output: 64_000,
             // Cache reads were cut to $0.10 on 2026-10-07.
-            prices: Prices { cache_read: 0.10, ..prices(2.0, 10.0) },
+            prices: Prices {
+                cache_read: 0.10,
+                ..prices(2.0, 10.0)
+            },
             chars_per_token: 2.7,
-            capabilities: Capabilities { forced_tool_choice: false, ..five },
+            capabilities: Capabilities {
+                forced_tool_choice: false,
+                ..five
+            },
         },
         ModelSpec {
             name: "claude-sonnet-4-6".into(),

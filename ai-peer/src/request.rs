@@ -48,7 +48,11 @@ impl Request {
 
     /// Prompt-cache breakpoints in the request (providers allow at most four).
     pub fn cache_points(&self) -> usize {
-        let system = self.system.iter().filter(|b| matches!(b, SystemBlock::CachePoint)).count();
+        let system = self
+            .system
+            .iter()
+            .filter(|b| matches!(b, SystemBlock::CachePoint))
+            .count();
         let messages = self
             .messages
             .iter()
@@ -83,11 +87,17 @@ pub struct Message {
 
 impl Message {
     pub fn user(content: Vec<Block>) -> Self {
-        Self { role: Role::User, content }
+        Self {
+            role: Role::User,
+            content,
+        }
     }
 
     pub fn assistant(content: Vec<Block>) -> Self {
-        Self { role: Role::Assistant, content }
+        Self {
+            role: Role::Assistant,
+            content,
+        }
     }
 }
 
@@ -97,9 +107,17 @@ impl Message {
 pub enum Block {
     Text(String),
     /// The model's call of a tool (in an assistant message).
-    ToolUse { id: String, name: String, input: Value },
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+    },
     /// The answer to a `ToolUse` (in the next user message, before any text).
-    ToolResult { tool_use_id: String, content: String, is_error: bool },
+    ToolResult {
+        tool_use_id: String,
+        content: String,
+        is_error: bool,
+    },
     /// Everything before this point is a cacheable prefix.
     CachePoint,
 }
