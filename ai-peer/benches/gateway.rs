@@ -111,10 +111,11 @@ async fn serve(listener: TcpListener, wire: Wire, sent: Sent) {
                         serde_json::json!({"contentBlockIndex":0,"delta":{"text":format!("{i} ")}}),
                     ),
                 };
+                // Stamped just before the write: the frame is on its way from here.
+                sent.lock().unwrap()[i] = Instant::now();
                 if write_chunk(&mut socket, &frame).await.is_err() {
                     return;
                 }
-                sent.lock().unwrap()[i] = Instant::now();
             }
             let _ = write_chunk(&mut socket, &last).await;
             let _ = socket.write_all(b"0\r\n\r\n").await;
@@ -216,26 +217,30 @@ async fn bare_socket(wire: Wire) -> Vec<f64> {
         .write_all(b"POST / HTTP/1.1\r\ncontent-length: 0\r\n\r\n")
         .await
         .unwrap();
-    let frame_len = match wire {
-        Wire::Sse => sse_frame(0).len(),
-        Wire::EventStream => es_frame(
-            "contentBlockDelta",
-            serde_json::json!({"contentBlockIndex":0,"delta":{"text":"0 "}}),
-        )
-        .len(),
+    // A delta frame is complete once its marker and the end of its chunk are in; frames are
+    // 1 ms apart, so each read normally brings exactly one.
+    let marker: &[u8] = match wire {
+        Wire::Sse => b"event: content_block_delta",
+        Wire::EventStream => b"contentBlockDelta",
     };
     let mut received = Vec::with_capacity(FRAMES);
     let mut buf = vec![0u8; 65536];
-    // Each read after the head returns one chunk (one frame), because frames are 1 ms apart.
-    let mut reads = 0usize;
+    let mut seen = 0usize;
     loop {
         let n = socket.read(&mut buf).await.unwrap();
         if n == 0 {
             break;
         }
-        reads += 1;
-        if reads >= 2 && received.len() < FRAMES && n >= frame_len {
-            received.push(Instant::now());
+        let now = Instant::now();
+        let frames = buf[..n]
+            .windows(marker.len())
+            .filter(|w| *w == marker)
+            .count();
+        for _ in 0..frames {
+            if seen < FRAMES {
+                received.push(now);
+            }
+            seen += 1;
         }
         if buf[..n].ends_with(b"0\r\n\r\n") {
             break;

@@ -47,7 +47,7 @@ pub struct AnthropicSettings {
 }
 
 /// One Anthropic API key and its limits.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AnthropicKey {
     /// Names the key in logs, usage records and metrics (never the key itself).
@@ -59,6 +59,18 @@ pub struct AnthropicKey {
     /// The key itself (discouraged: settings files get copied around).
     pub key: Option<String>,
     pub limits: KeyLimits,
+}
+
+impl std::fmt::Debug for AnthropicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnthropicKey")
+            .field("id", &self.id)
+            .field("key_env", &self.key_env)
+            .field("key_file", &self.key_file)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("limits", &self.limits)
+            .finish()
+    }
 }
 
 /// `[ai.bedrock]`: AWS accounts (`[[ai.bedrock.accounts]]`), each a region and identity with
@@ -187,4 +199,89 @@ fn secret(key: &AnthropicKey, env: EnvLookup<'_>) -> Result<String, AiError> {
 /// The built-in model table, for documentation and `tandem` to print.
 pub fn default_models() -> Vec<ModelSpec> {
     models::defaults()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml: &str) -> AiSettings {
+        toml::from_str(toml).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn keys_come_from_the_environment_a_file_or_inline() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("key");
+        std::fs::write(&file, "sk-from-file\n").unwrap();
+        let settings = parse(&format!(
+            "[[anthropic.keys]]\nid = \"a\"\nkey_env = \"MY_KEY\"\nlimits = {{ rpm = 5 }}\n\
+             [[anthropic.keys]]\nid = \"b\"\nkey_file = \"{}\"\n\
+             [[anthropic.keys]]\nid = \"c\"\nkey = \"sk-inline\"\n",
+            file.display()
+        ));
+        let env = |name: &str| (name == "MY_KEY").then(|| "sk-from-env".to_owned());
+        let keys: Vec<(String, String)> = settings
+            .anthropic_keys(&env)
+            .into_iter()
+            .map(|k| k.map(|(k, s)| (k.id, s)).unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("a".into(), "sk-from-env".into()),
+                ("b".into(), "sk-from-file".into()),
+                ("c".into(), "sk-inline".into())
+            ]
+        );
+        assert_eq!(settings.anthropic.keys[0].limits.rpm, Some(5));
+        assert!(
+            !format!("{settings:?}").contains("sk-inline"),
+            "Debug hides inline keys"
+        );
+    }
+
+    #[test]
+    fn bad_keys_are_refused_with_their_name() {
+        let cases = [
+            (
+                "[[anthropic.keys]]\nid = \"a\"\nkey_env = \"UNSET\"\n",
+                "UNSET is not set",
+            ),
+            ("[[anthropic.keys]]\nid = \"a\"\n", "exactly one of"),
+            (
+                "[[anthropic.keys]]\nid = \"a\"\nkey = \"x\"\nkey_env = \"Y\"\n",
+                "exactly one of",
+            ),
+            ("[[anthropic.keys]]\nkey = \"x\"\n", "needs an id"),
+            ("[[anthropic.keys]]\nid = \"a\"\nkey = \"  \"\n", "is empty"),
+        ];
+        for (toml, want) in cases {
+            let error = parse(toml).anthropic_keys(&|_| None).remove(0).unwrap_err();
+            assert!(error.to_string().contains(want), "{toml}: {error}");
+        }
+        assert!(
+            toml::from_str::<AiSettings>("[anthropic]\nkeyz = []\n").is_err(),
+            "unknown keys refused"
+        );
+    }
+
+    #[test]
+    fn the_default_key_is_anthropic_api_key() {
+        let env = |name: &str| (name == "ANTHROPIC_API_KEY").then(|| "sk-default".to_owned());
+        let keys = AiSettings::default().anthropic_keys(&env);
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].as_ref().unwrap().0.id, "anthropic");
+        assert!(AiSettings::default().anthropic_keys(&|_| None).is_empty());
+    }
+
+    #[tokio::test]
+    async fn no_provider_at_all_is_a_clear_error() {
+        let error = AiSettings::default()
+            .gateway(&|_| None)
+            .await
+            .err()
+            .expect("refused");
+        assert!(error.to_string().contains("ANTHROPIC_API_KEY"), "{error}");
+    }
 }

@@ -251,3 +251,91 @@ async fn context_overflow_moves_to_a_larger_model() {
         answer.model
     );
 }
+
+#[tokio::test]
+async fn a_429_on_one_key_moves_to_another_key_at_once() {
+    let mock = common::start_mock().await;
+    let extra = format!(
+        "[[anthropic.keys]]\nid = \"anthropic-2\"\nkey = \"{}\"\n[router]\nproviders = [\"anthropic\"]\n",
+        common::API_KEY_2
+    );
+    let gateway = gateway(&mock, &extra).await;
+    let long_wait = json!({"lines": [{"mock": "http_error", "status": 429, "headers": {"retry-after": "30"},
+        "error": {"type": "rate_limit_error", "message": "slow down"}}]});
+    common::script(&mock, json!([long_wait, "text"])).await;
+    let mut answer = gateway
+        .stream(call("hello"))
+        .await
+        .expect("served by the other key");
+    drain(&mut answer).await;
+    let requests = common::recorded(&mock).await;
+    let keys: Vec<&str> = requests
+        .iter()
+        .map(|r| r["headers"]["x-api-key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_ne!(keys[0], keys[1], "the retry used the other key");
+    let refused = answer.key_id.as_deref().map(|k| {
+        if k == "anthropic-1" {
+            "anthropic-2"
+        } else {
+            "anthropic-1"
+        }
+    });
+    let state = gateway.keys().snapshot();
+    let cooling = state
+        .iter()
+        .find(|k| Some(k.id.as_str()) == refused)
+        .unwrap()
+        .cooling_for
+        .unwrap();
+    assert!(
+        cooling > Duration::from_secs(25),
+        "the refused key rests for its retry-after: {cooling:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_error_is_retried_on_the_same_provider() {
+    let mock = common::start_mock().await;
+    let gateway = gateway(
+        &mock,
+        "[router]\nproviders = [\"bedrock\", \"anthropic\"]\n[retry]\nbase_backoff = \"10ms\"\n",
+    )
+    .await;
+    let server_error = json!({"lines": [{"mock": "http_error", "status": 500,
+        "error": {"type": "api_error", "message": "internal"}}]});
+    common::script(&mock, json!([server_error, server_error, "text"])).await;
+    let mut answer = gateway
+        .stream(call("hello"))
+        .await
+        .expect("third attempt succeeds");
+    let (_, error) = drain(&mut answer).await;
+    assert!(error.is_none());
+    assert_eq!(answer.provider, ProviderKind::Bedrock);
+    assert_eq!(
+        apis(&common::recorded(&mock).await),
+        ["bedrock", "bedrock", "bedrock"]
+    );
+}
+
+#[tokio::test]
+async fn an_error_before_any_content_is_retried_invisibly() {
+    // An overloaded error event right after message_start: the caller has seen nothing yet, so
+    // the gateway moves to the other provider instead of failing the stream.
+    let mock = common::start_mock().await;
+    let gateway = gateway(
+        &mock,
+        "[router]\nproviders = [\"anthropic\", \"bedrock\"]\n",
+    )
+    .await;
+    let early_error = json!({"lines": [
+        {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+            "content": [], "stop_reason": null, "usage": {"input_tokens": 5, "output_tokens": 1}}},
+        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}]});
+    common::script(&mock, json!([early_error, "text"])).await;
+    let mut answer = gateway.stream(call("hello")).await.expect("answer");
+    let (text, error) = drain(&mut answer).await;
+    assert!(error.is_none() && !text.is_empty(), "{error:?}");
+    assert_eq!(answer.provider, ProviderKind::Bedrock);
+}

@@ -1,4 +1,4 @@
-//! The `tandem` command line: `serve`, `runner`, `bench`, `token` and the hidden `jail` helper;
+//! The `tandem` command line: `serve`, `runner`, `bench`, `token`, `ask` and the hidden `jail` helper;
 //! signal handling and logging.
 
 use clap::{Parser, Subcommand};
@@ -27,6 +27,9 @@ pub enum Command {
     Token(crate::token_cmd::TokenArgs),
     /// Run the code runner as its own gRPC service (for `tandem serve --runner-url`).
     Runner(crate::runner_cmd::RunnerArgs),
+    /// Ask Claude one question through the configured providers (the `[ai]` settings); the
+    /// answer streams to stdout, the call's model, tokens and cost to stderr.
+    Ask(crate::ask_cmd::AskArgs),
     /// The runner's jail helper: one sandboxed run, its spec read from stdin (started by the
     /// runner, never by hand).
     #[command(hide = true)]
@@ -63,6 +66,7 @@ pub fn main() -> anyhow::Result<()> {
             Command::Bench(args) => crate::bench::run(args).await,
             Command::Token(args) => crate::token_cmd::run(args).await,
             Command::Runner(args) => crate::runner_cmd::run(args).await,
+            Command::Ask(args) => crate::ask_cmd::run(args).await,
             Command::Jail => unreachable!("handled before the runtime starts"),
         }
     })

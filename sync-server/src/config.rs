@@ -229,6 +229,11 @@ pub struct Settings {
     )]
     #[serde(default)]
     pub runner: runner::Settings,
+    /// Claude's providers, keys, models, routing, cache and budget: the TOML `[ai]` table
+    /// (read by `tandem ask`; the AI peer in rooms uses the same table).
+    #[arg(skip)]
+    #[serde(default)]
+    pub ai: ai_peer::config::AiSettings,
 }
 
 /// The jail helper the runner starts for each run: this very binary's hidden `jail` subcommand,

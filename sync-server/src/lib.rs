@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod app;
+pub mod ask_cmd;
 pub mod auth;
 pub mod bench;
 pub mod cli;

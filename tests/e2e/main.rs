@@ -1,8 +1,10 @@
 //! Tandem's end-to-end suite: real `tandem` processes, real sockets, real clients.
 
+mod ask;
 mod audit;
 mod auth;
 mod bad_input;
+mod claude_mock;
 mod durability;
 mod harness;
 mod history;

@@ -46,6 +46,8 @@ impl Gateway {
     ) -> Result<Opened, Step> {
         let settings = self.retry().clone();
         let mut attempt = 1u32;
+        // The provider's own refusal explains more than "every key is resting" after it.
+        let mut refusal: Option<AiError> = None;
         loop {
             let lease = match self.keys.acquire(target.provider, estimate) {
                 Ok(lease) => lease,
@@ -59,7 +61,7 @@ impl Gateway {
                     attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(Step::Next(e)),
+                Err(e) => return Err(Step::Next(refusal.unwrap_or(e))),
             };
             let Some(provider) = self.providers.get(lease.key_id()) else {
                 return Err(Step::Fatal(AiError::Config(format!(
@@ -85,10 +87,11 @@ impl Gateway {
                 (_, Some(ErrorKind::RateLimited)) => {
                     let wait = error.retry_after().unwrap_or(settings.default_cooldown);
                     self.keys.cool_down(&key, wait);
-                    if wait > settings.max_retry_after || attempt >= settings.max_attempts {
+                    if attempt >= settings.max_attempts {
                         return Err(Step::Next(error));
                     }
-                    // The next acquire takes another key at once, or waits out this cooldown.
+                    // The next acquire takes another key at once, or waits out this cooldown
+                    // when it is short, or moves on to the next target when it is long.
                 }
                 (_, Some(ErrorKind::Overloaded)) => return Err(Step::Next(error)),
                 (_, Some(ErrorKind::Auth)) => {
@@ -111,6 +114,7 @@ impl Gateway {
                 }
                 _ => return Err(Step::Fatal(error)),
             }
+            refusal = Some(error);
             attempt += 1;
         }
     }

@@ -14,10 +14,12 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 pub const API_KEY: &str = "sk-ant-test-0123456789";
+/// A second key the mock accepts (its first 8 characters differ, so recordings tell them apart).
+pub const API_KEY_2: &str = "sk-two-test-9876543210";
 
 pub async fn start_mock() -> MockHandle {
     mock::start(MockConfig {
-        api_keys: vec![API_KEY.into()],
+        api_keys: vec![API_KEY.into(), API_KEY_2.into()],
         ..MockConfig::default()
     })
     .await
