@@ -5,15 +5,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::mock::scenario::{BUILTIN, parse_jsonl};
 
 fn builtin(name: &str) -> Vec<Line> {
-    let text = BUILTIN
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, t)| *t)
-        .expect("built in");
-    parse_jsonl(text).expect("parses")
+    crate::mock::scenario::builtin(name).expect("a built-in scenario")
 }
 
 fn frames(lines: &[Line]) -> Vec<EsFrame> {

@@ -120,6 +120,12 @@ pub fn load(dir: Option<&Path>) -> std::io::Result<HashMap<String, Vec<Line>>> {
     Ok(scenarios)
 }
 
+/// A built-in scenario by name, parsed (for tests and tools).
+pub fn builtin(name: &str) -> Option<Vec<Line>> {
+    let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+    parse_jsonl(text).ok()
+}
+
 /// Parses a scenario file: one JSON value per non-blank line.
 pub fn parse_jsonl(text: &str) -> Result<Vec<Line>, String> {
     let values = text

@@ -86,15 +86,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::mock::scenario::{BUILTIN, parse_jsonl};
 
     fn builtin(name: &str) -> Vec<Line> {
-        let text = BUILTIN
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, t)| *t)
-            .expect("built in");
-        parse_jsonl(text).expect("parses")
+        crate::mock::scenario::builtin(name).expect("a built-in scenario")
     }
 
     #[test]
