@@ -120,8 +120,9 @@ pub fn load(dir: Option<&Path>) -> std::io::Result<HashMap<String, Vec<Line>>> {
     Ok(scenarios)
 }
 
-/// A built-in scenario by name, parsed (for tests and tools).
-pub fn builtin(name: &str) -> Option<Vec<Line>> {
+/// A built-in scenario by name, parsed (for the translators' tests).
+#[cfg(test)]
+pub(crate) fn builtin(name: &str) -> Option<Vec<Line>> {
     let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
     parse_jsonl(text).ok()
 }
