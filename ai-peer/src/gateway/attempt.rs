@@ -44,7 +44,7 @@ impl Gateway {
         request: &Request,
         estimate: u64,
     ) -> Result<Opened, Step> {
-        let settings = self.retry().clone();
+        let settings = &self.retry;
         let mut attempt = 1u32;
         // The provider's own refusal explains more than "every key is resting" after it.
         let mut refusal: Option<AiError> = None;
@@ -107,7 +107,7 @@ impl Gateway {
                 }
                 (_, Some(ErrorKind::ContextOverflow)) => return Err(Step::Overflow(error)),
                 _ if error.is_transient() => {
-                    match retry::decide(&settings, &error, attempt, rand::random()) {
+                    match retry::decide(settings, &error, attempt, rand::random()) {
                         Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
                         Decision::GiveUp => return Err(Step::Next(error)),
                     }

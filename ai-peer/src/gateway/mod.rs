@@ -139,7 +139,7 @@ impl Gateway {
         if let Some(key) = &cache_key
             && let Some(hit) = self.cache.get(key)
         {
-            let spec = self.price_of_model(&hit.model);
+            let spec = self.spec_of(&hit.model);
             return Ok(Answer::replay(&call, hit, spec, &self.ledger));
         }
         let route = self.plan(&call)?;
@@ -202,7 +202,7 @@ impl Gateway {
             .then(|| ResponseCache::key(&call.request, version, call.model.as_deref()))
     }
 
-    fn price_of_model(&self, model: &str) -> Option<ModelSpec> {
+    fn spec_of(&self, model: &str) -> Option<ModelSpec> {
         self.router.registry().get(model).cloned()
     }
 
@@ -237,10 +237,6 @@ impl Gateway {
             .map(|spec| tokens::estimate_request(request, spec))
             .max()
             .unwrap_or(0)
-    }
-
-    fn retry(&self) -> &RetrySettings {
-        &self.retry
     }
 }
 

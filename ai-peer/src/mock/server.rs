@@ -59,22 +59,17 @@ async fn anthropic(State(app): State<App>, uri: Uri, headers: HeaderMap, body: B
             &[],
         )
     };
-    if let Err(r) = validate::anthropic_headers(&headers, &app.shared.api_keys) {
-        return refuse(r.status, r.error_type, &r.message);
-    }
-    let body_json = match parsed {
+    let checked = checked_body(
+        validate::anthropic_headers(&headers, &app.shared.api_keys),
+        parsed,
+        "body: invalid JSON",
+        validate::anthropic_body,
+        "invalid_request_error",
+    );
+    let body_json = match checked {
         Ok(json) => json,
-        Err(e) => {
-            return refuse(
-                400,
-                "invalid_request_error",
-                &format!("body: invalid JSON: {e}"),
-            );
-        }
+        Err(r) => return refuse(r.status, r.error_type, &r.message),
     };
-    if let Err(message) = validate::anthropic_body(&body_json) {
-        return refuse(400, "invalid_request_error", &message);
-    }
     let conversation = Conversation::from_anthropic(&body_json, body.len());
     let lines = match app.shared.reply_lines(&conversation, message_no) {
         Ok(lines) => lines,
@@ -118,22 +113,17 @@ async fn bedrock(
             &request_id,
         )
     };
-    if let Err(r) = validate::bedrock_headers(&headers, &app.shared.api_keys) {
-        return refuse(r.status, r.error_type, &r.message);
-    }
-    let body_json = match parsed {
+    let checked = checked_body(
+        validate::bedrock_headers(&headers, &app.shared.api_keys),
+        parsed,
+        "invalid JSON body",
+        validate::bedrock_body,
+        "ValidationException",
+    );
+    let body_json = match checked {
         Ok(json) => json,
-        Err(e) => {
-            return refuse(
-                400,
-                "ValidationException",
-                &format!("invalid JSON body: {e}"),
-            );
-        }
+        Err(r) => return refuse(r.status, r.error_type, &r.message),
     };
-    if let Err(message) = validate::bedrock_body(&body_json) {
-        return refuse(400, "ValidationException", &message);
-    }
     let conversation = Conversation::from_bedrock(&model_id, &body_json, body.len());
     let reply = app
         .shared
@@ -149,6 +139,26 @@ async fn bedrock(
         ),
         Err(e) => refuse(500, "InternalServerException", &format!("claude-mock: {e}")),
     }
+}
+
+/// The request's checks in the order a real server makes them: headers, then JSON, then the
+/// body's schema (a bad body is a 400 of the API's own validation error type).
+fn checked_body(
+    headers: Result<(), validate::Rejection>,
+    parsed: Result<Value, serde_json::Error>,
+    invalid_json: &str,
+    schema: fn(&Value) -> Result<(), String>,
+    invalid_type: &'static str,
+) -> Result<Value, validate::Rejection> {
+    headers?;
+    let bad = |message: String| validate::Rejection {
+        status: 400,
+        error_type: invalid_type,
+        message,
+    };
+    let body = parsed.map_err(|e| bad(format!("{invalid_json}: {e}")))?;
+    schema(&body).map_err(bad)?;
+    Ok(body)
 }
 
 /// The body as recorded: its JSON, or its text when it is not JSON.

@@ -29,12 +29,8 @@ async fn the_queue_answers_in_order_across_both_apis_then_the_default() {
     assert_eq!(queued, json!({"queued": 3}));
 
     let first = anthropic_request(&mock, &anthropic_body("a"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+        .text_body()
+        .await;
     assert_eq!(sse_text(&first), "I'll read the file first.");
     let second = bedrock_request(&mock, "m", &bedrock_body("b"))
         .send()
@@ -50,12 +46,8 @@ async fn the_queue_answers_in_order_across_both_apis_then_the_default() {
         "the inline lines answered the Bedrock request"
     );
     let third = anthropic_request(&mock, &anthropic_body("c"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+        .text_body()
+        .await;
     assert!(
         sse_events(&third)
             .iter()
@@ -64,12 +56,8 @@ async fn the_queue_answers_in_order_across_both_apis_then_the_default() {
             >= 7
     );
     let fourth = anthropic_request(&mock, &anthropic_body("d"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+        .text_body()
+        .await;
     assert!(
         sse_text(&fourth).starts_with("Hello!"),
         "an empty queue falls back to `text`"
@@ -113,12 +101,8 @@ async fn bad_scripts_and_rules_are_refused_and_nothing_is_queued() {
         "an unknown pushed scenario is reported when used"
     );
     let body = anthropic_request(&mock, &anthropic_body("y"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+        .text_body()
+        .await;
     assert!(
         sse_text(&body).starts_with("Hello!"),
         "the refused scripts queued nothing"
@@ -130,12 +114,8 @@ async fn requests_are_recorded_masked_and_can_be_cleared() {
     let mock = mock().await;
     let client = reqwest::Client::new();
     anthropic_request(&mock, &anthropic_body("first"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+        .text_body()
+        .await;
     bedrock_request(
         &mock,
         "us.anthropic.claude-sonnet-4-6",
@@ -209,21 +189,13 @@ async fn rules_drive_a_tool_conversation_on_both_apis() {
     assert!(put.status().is_success());
 
     let echo = anthropic_request(&mock, &anthropic_body("hello there"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+        .text_body()
+        .await;
     assert_eq!(sse_text(&echo), "You said: hello there");
 
     let call = anthropic_request(&mock, &anthropic_body("please rename main"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+        .text_body()
+        .await;
     let events = sse_events(&call);
     let start = events
         .iter()
@@ -310,21 +282,13 @@ async fn the_rust_handle_sets_rules_and_stops_streams_in_flight() {
     .await
     .expect("starts");
     let body = anthropic_request(&mock, &anthropic_body("x"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+        .text_body()
+        .await;
     assert_eq!(sse_text(&body), "from the handle");
     mock.set_rules(Rules::default());
     let body = anthropic_request(&mock, &anthropic_body("x"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("body");
+        .text_body()
+        .await;
     assert!(sse_text(&body).starts_with("Hello!"));
 
     mock.push(ScriptedResponse::Lines(vec![

@@ -46,6 +46,17 @@ fn bedrock_request(mock: &MockHandle, model: &str, body: &Value) -> reqwest::Req
         .json(body)
 }
 
+/// Sends a request and reads its whole body as text (the mock's answers are small).
+trait SendText {
+    async fn text_body(self) -> String;
+}
+
+impl SendText for reqwest::RequestBuilder {
+    async fn text_body(self) -> String {
+        self.send().await.expect("sent").text().await.expect("body")
+    }
+}
+
 /// Parses an SSE body into `(event name, data)` pairs.
 fn sse_events(body: &str) -> Vec<(String, Value)> {
     body.split("\n\n")
