@@ -35,6 +35,8 @@ pub struct AiSettings {
     pub budget: BudgetSettings,
     /// Usage records kept in full for queries (sums are kept for every call); default 1000.
     pub recent_usage: Option<usize>,
+    /// `[ai.peer]`: Claude as a participant in rooms.
+    pub peer: crate::agent::AgentSettings,
 }
 
 /// `[ai.anthropic]`: the client (`[ai.anthropic.client]`) and its keys (`[[ai.anthropic.keys]]`).

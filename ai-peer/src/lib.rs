@@ -4,6 +4,7 @@
 //! `Provider` is the interface (`anthropic`, `bedrock`); `gateway::Gateway` puts the rest
 //! around it. `mock` is `claude-mock`, the local server that speaks both wire formats.
 
+pub mod agent;
 pub mod anthropic;
 pub mod bedrock;
 pub mod cache;

@@ -7,6 +7,7 @@ pub mod close;
 pub mod codec;
 mod error;
 pub mod peer;
+pub mod chat;
 pub mod schema;
 
 #[cfg(feature = "client")]
