@@ -9,6 +9,7 @@ mod error;
 pub mod peer;
 pub mod chat;
 pub mod schema;
+pub mod turns;
 
 #[cfg(feature = "client")]
 pub mod client;
