@@ -1,5 +1,5 @@
-//! The `tandem` command line: `serve`, `runner`, `bench`, `token`, `ask` and the hidden `jail` helper;
-//! signal handling and logging.
+//! The `tandem` command line: `serve`, `runner`, `bench`, `token`, `ask`, `ai` and the hidden `jail`
+//! helper; signal handling and logging.
 
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
@@ -30,6 +30,9 @@ pub enum Command {
     /// Ask Claude one question through the configured providers (the `[ai]` settings); the
     /// answer streams to stdout, the call's model, tokens and cost to stderr.
     Ask(crate::ask_cmd::AskArgs),
+    /// Run Claude as a peer in the rooms of a separate server (started with `--ai-peer off`);
+    /// `tandem serve` hosts the same agent in-process by default.
+    Ai(crate::ai_cmd::AiArgs),
     /// The runner's jail helper: one sandboxed run, its spec read from stdin (started by the
     /// runner, never by hand).
     #[command(hide = true)]
@@ -67,6 +70,7 @@ pub fn main() -> anyhow::Result<()> {
             Command::Token(args) => crate::token_cmd::run(args).await,
             Command::Runner(args) => crate::runner_cmd::run(args).await,
             Command::Ask(args) => crate::ask_cmd::run(args).await,
+            Command::Ai(args) => crate::ai_cmd::run(args).await,
             Command::Jail => unreachable!("handled before the runtime starts"),
         }
     })

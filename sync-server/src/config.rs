@@ -18,6 +18,16 @@ pub enum Durability {
     Batched,
 }
 
+/// Whether `tandem serve` hosts Claude as a peer in its rooms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum AiPeerMode {
+    /// The agent runs inside the server and connects to its own listener like any client.
+    InProcess,
+    /// No agent here (none at all, or a separate `tandem ai`).
+    Off,
+}
+
 /// Shortest accepted HS256 secret (RFC 7518 §3.2: at least the hash size).
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -73,6 +83,14 @@ pub struct Config {
     pub history_spacing: Duration,
     /// Where `POST /api/rooms/{room}/runs` sends code: a runner in this process or a separate one.
     pub runner: RunnerSetup,
+    /// How long `GET /api/live?after=` waits for a change before answering with the same state.
+    pub live_poll_timeout: Duration,
+    /// How long `POST .../turns/{turn}/reject` waits for the AI peer to carry the rejection out.
+    pub reject_timeout: Duration,
+    /// Whether Claude joins rooms from this process.
+    pub ai_peer: AiPeerMode,
+    /// The `[ai]` table: providers, models, and the agent's settings (`[ai.peer]`).
+    pub ai: ai_peer::config::AiSettings,
 }
 
 /// The runner a server uses.
@@ -135,6 +153,10 @@ impl Default for Config {
             history_retention: Duration::from_secs(7 * 24 * 3600),
             history_spacing: Duration::from_secs(5 * 60),
             runner: RunnerSetup::Off,
+            live_poll_timeout: Duration::from_secs(25),
+            reject_timeout: Duration::from_secs(10),
+            ai_peer: AiPeerMode::InProcess,
+            ai: ai_peer::config::AiSettings::default(),
         }
     }
 }
@@ -221,6 +243,16 @@ pub struct Settings {
     /// it the runner runs inside this process, with the settings below.
     #[arg(long, env = "TANDEM_RUNNER_URL")]
     pub runner_url: Option<String>,
+    /// How long `GET /api/live?after=N` waits for a change in the live rooms, e.g. "25s".
+    #[arg(long, env = "TANDEM_LIVE_POLL_TIMEOUT")]
+    pub live_poll_timeout: Option<String>,
+    /// How long a turn rejection waits for the AI peer to carry it out, e.g. "10s".
+    #[arg(long, env = "TANDEM_REJECT_TIMEOUT")]
+    pub reject_timeout: Option<String>,
+    /// Claude as a peer in rooms: hosted in this process (`in-process`), or `off` (none, or a
+    /// separate `tandem ai`).
+    #[arg(long, env = "TANDEM_AI_PEER")]
+    pub ai_peer: Option<AiPeerMode>,
     /// The in-process runner's settings; in TOML, the `[runner]` table (also read by
     /// `tandem runner --config`).
     #[command(
@@ -229,8 +261,8 @@ pub struct Settings {
     )]
     #[serde(default)]
     pub runner: runner::Settings,
-    /// Claude's providers, keys, models, routing, cache and budget: the TOML `[ai]` table
-    /// (read by `tandem ask`; the AI peer in rooms uses the same table).
+    /// Claude's providers, keys, models, routing, cache and budget, and the AI peer's settings
+    /// (`[ai.peer]`): the TOML `[ai]` table (also read by `tandem ask` and `tandem ai`).
     #[arg(skip)]
     #[serde(default)]
     pub ai: ai_peer::config::AiSettings,
@@ -341,6 +373,14 @@ impl ServeArgs {
                     RunnerSetup::InProcess(Box::new(resolve_runner(file.runner, flags.runner)?))
                 }
             },
+            live_poll_timeout: duration(
+                "live_poll_timeout",
+                pick!(live_poll_timeout),
+                d.live_poll_timeout,
+            )?,
+            reject_timeout: duration("reject_timeout", pick!(reject_timeout), d.reject_timeout)?,
+            ai_peer: pick!(ai_peer).unwrap_or(d.ai_peer),
+            ai: file.ai,
         };
         c.validate()?;
         Ok(c)
@@ -368,6 +408,9 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "secret must be at least {MIN_SECRET_BYTES} bytes"
             )));
+        }
+        if self.reject_timeout.is_zero() {
+            return Err(ConfigError::Invalid("reject_timeout must be > 0".into()));
         }
         if self.link_ttl.is_zero() {
             return Err(ConfigError::Invalid("link_ttl must be > 0".into()));
@@ -481,6 +524,47 @@ mod tests {
             remote("http://x:1").resolve(),
             Err(ConfigError::Parse { .. })
         ));
+    }
+
+    #[test]
+    fn ai_peer_and_wait_settings() {
+        let d = ServeArgs::default().resolve().unwrap();
+        assert_eq!(d.ai_peer, AiPeerMode::InProcess);
+        assert_eq!(d.live_poll_timeout, Duration::from_secs(25));
+        assert_eq!(d.reject_timeout, Duration::from_secs(10));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tandem.toml");
+        std::fs::write(
+            &path,
+            "ai_peer = \"off\"\nlive_poll_timeout = \"2s\"\nreject_timeout = \"3s\"\n[ai.peer]\nname = \"Robo\"\n",
+        )
+        .unwrap();
+        let args = |settings| ServeArgs {
+            config: Some(path.clone()),
+            settings,
+        };
+        let c = args(Settings::default()).resolve().unwrap();
+        assert_eq!(c.ai_peer, AiPeerMode::Off);
+        assert_eq!(c.live_poll_timeout, Duration::from_secs(2));
+        assert_eq!(c.reject_timeout, Duration::from_secs(3));
+        assert_eq!(c.ai.peer.name, "Robo");
+        let c = args(Settings {
+            ai_peer: Some(AiPeerMode::InProcess),
+            reject_timeout: Some("150ms".into()),
+            ..Default::default()
+        })
+        .resolve()
+        .unwrap();
+        assert_eq!(c.ai_peer, AiPeerMode::InProcess);
+        assert_eq!(c.reject_timeout, Duration::from_millis(150));
+        let zero = args(Settings {
+            reject_timeout: Some("0s".into()),
+            ..Default::default()
+        });
+        assert!(
+            matches!(zero.resolve(), Err(ConfigError::Invalid(m)) if m.contains("reject_timeout"))
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub enum ServerError {
     Local(String),
     #[error("runner: {0}")]
     Runner(#[from] runner::RunnerError),
+    #[error("AI peer: {0}")]
+    AiPeer(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,8 @@ pub enum ApiError {
     BadPath,
     #[error("{0} not found")]
     NotFound(String),
+    #[error("no turn {0} in this room")]
+    NoSuchTurn(u64),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -44,6 +48,9 @@ pub enum ApiError {
     NotWebSocket,
     #[error("{0}")]
     Unavailable(String),
+    /// Something the request waits for (another peer's answer) did not come in time.
+    #[error("{0}")]
+    Timeout(String),
     #[error("no token: pass Authorization: Bearer <token> (or ?token= on /sync)")]
     TokenMissing,
     #[error("invalid token")]
@@ -67,12 +74,13 @@ impl ApiError {
         match self {
             ApiError::BadRoomName => (StatusCode::BAD_REQUEST, "bad_room_name"),
             ApiError::BadPath => (StatusCode::BAD_REQUEST, "bad_path"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::NotFound(_) | ApiError::NoSuchTurn(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::EntryRequired(_) => (StatusCode::BAD_REQUEST, "entry_required"),
             ApiError::NotWebSocket => (StatusCode::UPGRADE_REQUIRED, "websocket_required"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
             ApiError::TokenMissing => (StatusCode::UNAUTHORIZED, "token_missing"),
             ApiError::TokenInvalid => (StatusCode::UNAUTHORIZED, "token_invalid"),
             ApiError::TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired"),

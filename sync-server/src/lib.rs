@@ -2,6 +2,7 @@
 //! the `tandem` command line. `server::run` is the one entry point tests and the binary share.
 
 pub mod access;
+pub mod ai_cmd;
 pub mod app;
 pub mod ask_cmd;
 pub mod auth;

@@ -1,6 +1,7 @@
-//! `run(config, listener, shutdown)`: wires storage, rooms, the runner and HTTP together, serves
-//! until the shutdown token fires, then stops in order — stop accepting, close sockets (1001),
-//! let runs record their end, flush every room, drain the storage writer, stop the runner.
+//! `run(config, listener, shutdown)`: wires storage, rooms, the runner, the in-process AI peer and
+//! HTTP together, serves until the shutdown token fires, then stops in order — tell the AI peer to
+//! leave, stop accepting, close sockets (1001), let runs record their end, flush every room, drain
+//! the storage writer, stop the runner.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use tokio_util::task::TaskTracker;
 use crate::access::{Access, Grant, issue};
 use crate::app::App;
 use crate::auth::{Expect, Perm, Secret, Verifier};
-use crate::config::{Config, Durability, RunnerSetup};
+use crate::config::{AiPeerMode, Config, Durability, RunnerSetup};
 use crate::error::ServerError;
 use crate::room::Rooms;
 use crate::room::persist::Persister;
@@ -66,6 +67,9 @@ pub async fn run(
         addr,
     ));
     tracing::info!(%addr, data_dir = %config.data_dir.display(), durability = ?config.durability, "serving");
+    if config.ai_peer == AiPeerMode::InProcess {
+        start_ai_peer(&config, &app.access, &app.rooms, addr, &shutdown, &tasks).await?;
+    }
 
     // Nagle plus delayed ACKs would add tens of milliseconds to small frames.
     let listener = listener.tap_io(|tcp| {
@@ -121,6 +125,62 @@ fn start_runner(
             (None, None)
         }
     })
+}
+
+/// Who the in-process AI peer is, in its token and the audit log.
+const AI_PEER_SUB: &str = "ai:claude";
+
+/// Starts Claude as a peer of this server's rooms: it connects to our own listener like any
+/// client, with a token of its own (write over every room), and stops as soon as shutdown begins
+/// (its child token), while rooms still take edits. The server's tracker waits for it.
+async fn start_ai_peer(
+    config: &Config,
+    access: &Access,
+    rooms: &Rooms,
+    addr: std::net::SocketAddr,
+    shutdown: &CancellationToken,
+    tasks: &TaskTracker,
+) -> Result<(), ServerError> {
+    let settings = config.ai.peer.clone();
+    let grant = Grant {
+        room: "*".into(),
+        perm: Perm::Write,
+        sub: AI_PEER_SUB.into(),
+        name: Some(settings.name.clone()),
+        tenant: None,
+        ttl: crate::access::MAX_TTL,
+    };
+    let (token, _) = issue(access.secret(), &**rooms.store(), &grant, "server")
+        .await
+        .map_err(|e| ServerError::AiPeer(e.to_string()))?;
+    let env = |name: &str| std::env::var(name).ok();
+    let gateway = config.ai.gateway(&env).await.map(Arc::new);
+    match &gateway {
+        Ok(_) => tracing::info!(gateway = "ready", "AI peer in-process"),
+        Err(e) => tracing::info!(gateway = %format!("unavailable: {e}"), "AI peer in-process"),
+    }
+    let server = ai_peer::agent::ServerAccess {
+        url: format!("http://{}", reachable(addr)),
+        token,
+    };
+    let stop = shutdown.child_token();
+    tasks.spawn(async move {
+        if let Err(e) = ai_peer::agent::run(settings, server, gateway, stop).await {
+            tracing::error!(error = %e, "AI peer stopped");
+        }
+    });
+    Ok(())
+}
+
+/// Where this process reaches its own listener: a wildcard address means loopback.
+fn reachable(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    std::net::SocketAddr::new(ip, addr.port())
 }
 
 /// Token checks for this server: the configured secret, or in local mode the data dir's.

@@ -312,7 +312,7 @@ impl Drop for Server {
     }
 }
 
-fn send_signal(pid: i32, sig: i32) {
+pub fn send_signal(pid: i32, sig: i32) {
     #[allow(unsafe_code)]
     // SAFETY: kill(2) has no memory-safety preconditions.
     unsafe {

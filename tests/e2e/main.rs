@@ -1,5 +1,6 @@
 //! Tandem's end-to-end suite: real `tandem` processes, real sockets, real clients.
 
+mod ai_host;
 mod ask;
 mod audit;
 mod auth;
@@ -12,6 +13,7 @@ mod http;
 mod interop;
 mod jwks;
 mod keepalive;
+mod live;
 mod local_mode;
 mod node_peer;
 mod perms;
@@ -24,4 +26,5 @@ mod secrets;
 mod slow;
 mod sync;
 mod token_life;
+mod turns;
 mod versions;

@@ -63,6 +63,9 @@ fn routes() -> Vec<(&'static str, &'static str, Call)> {
                 c.version
             )))
         }),
+        ("GET live rooms", "read", |c, who| {
+            c.as_(who).get(c.url("/api/live"))
+        }),
         ("GET history", "read", |c, who| {
             c.as_(who).get(c.url(&format!("/api/rooms/{ROOM}/history")))
         }),

@@ -1,11 +1,14 @@
-//! The HTTP surface (axum): the WebSocket endpoint, the room, file and run API, health probes.
+//! The HTTP surface (axum): the WebSocket endpoint, the room, file, run and turn API, the
+//! live-rooms feed, health probes.
 
 mod audit;
 mod caller;
 mod files;
+mod live;
 mod rooms;
 mod runs;
 mod tokens;
+mod turns;
 mod versions;
 
 use std::sync::Arc;
@@ -45,6 +48,8 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/rooms/{room}/runs", post(runs::start))
         .route("/api/rooms/{room}/runs/{id}/cancel", post(runs::cancel))
+        .route("/api/rooms/{room}/turns/{turn}/reject", post(turns::reject))
+        .route("/api/live", get(live::live))
         .route("/api/rooms/{room}/history", get(versions::history))
         .route("/api/rooms/{room}/restore", post(versions::restore_at))
         .route("/api/audit", get(audit::query))

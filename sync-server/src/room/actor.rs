@@ -3,6 +3,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use protocol::codec;
@@ -211,6 +212,7 @@ impl RoomActor {
                 let mut hello = vec![Bytes::from(codec::encode_sync_step1(&sv))];
                 hello.extend(self.presence.full_message().map(Bytes::from));
                 self.conns.push((conn, out));
+                self.count_connections();
                 for frame in hello {
                     self.outbox.push(Out::To(conn, frame));
                 }
@@ -448,6 +450,7 @@ impl RoomActor {
     fn drop_conn(&mut self, conn: ConnId) {
         let before = self.conns.len();
         self.conns.retain(|(c, _)| *c != conn);
+        self.count_connections();
         if self.conns.is_empty() {
             // Nobody left to join cheaply for: do not hold a copy of the whole document.
             self.full_state = None;
@@ -465,6 +468,15 @@ impl RoomActor {
     fn close_all(&mut self, code: u16) {
         for (_, o) in self.conns.drain(..) {
             o.kick.kick(code);
+        }
+        self.count_connections();
+    }
+
+    /// Publishes the member count for the live-rooms feed, and marks the change.
+    fn count_connections(&self) {
+        let n = self.conns.len();
+        if self.handle.connections.swap(n, Ordering::Relaxed) != n {
+            self.rooms.bump();
         }
     }
 

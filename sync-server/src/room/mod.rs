@@ -7,11 +7,11 @@ pub mod presence;
 pub mod queue;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use dashmap::DashMap;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use yrs::{Doc, TransactionMut};
@@ -111,6 +111,9 @@ pub struct RoomInfo {
 pub struct RoomHandle {
     id: u64,
     tx: queue::Sender<Cmd>,
+    /// The actor's member count, kept current by the actor so the live-rooms feed reads it
+    /// without a round trip to every room.
+    connections: Arc<AtomicUsize>,
 }
 
 impl RoomHandle {
@@ -146,6 +149,15 @@ pub struct Rooms {
     next_id: AtomicU64,
     tracker: TaskTracker,
     shutdown: CancellationToken,
+    /// Bumped whenever a room actor starts or stops, or a connection joins or leaves a room.
+    generation: watch::Sender<u64>,
+}
+
+/// A room loaded in memory and its open connections (the live-rooms feed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LiveRoom {
+    pub room: String,
+    pub connections: usize,
 }
 
 impl Rooms {
@@ -177,6 +189,7 @@ impl Rooms {
             next_id: AtomicU64::new(1),
             tracker,
             shutdown,
+            generation: watch::Sender::new(0),
         })
     }
 
@@ -196,8 +209,10 @@ impl Rooms {
                 let handle = RoomHandle {
                     id: self.next_id.fetch_add(1, Ordering::Relaxed),
                     tx,
+                    connections: Arc::default(),
                 };
                 entry.insert(handle.clone());
+                self.bump();
                 let actor = actor::RoomActor::new(name, handle.clone(), rx, self.clone());
                 self.tracker.spawn(actor.run());
                 handle
@@ -207,7 +222,34 @@ impl Rooms {
 
     /// Unregisters an actor that is going away (only if it is still the registered one).
     fn remove(&self, name: &str, id: u64) {
-        self.map.remove_if(name, |_, h| h.id == id);
+        if self.map.remove_if(name, |_, h| h.id == id).is_some() {
+            self.bump();
+        }
+    }
+
+    /// Marks a change in the set of live rooms or their connections.
+    fn bump(&self) {
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Follows the live-rooms generation (see `live`).
+    pub fn watch_live(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+
+    /// The rooms loaded in memory that `visible` accepts, by name, with their open connections.
+    pub fn live(&self, visible: impl Fn(&str) -> bool) -> Vec<LiveRoom> {
+        let mut rooms: Vec<LiveRoom> = self
+            .map
+            .iter()
+            .filter(|e| !e.value().tx.is_closed() && visible(e.key()))
+            .map(|e| LiveRoom {
+                room: e.key().to_string(),
+                connections: e.value().connections.load(Ordering::Relaxed),
+            })
+            .collect();
+        rooms.sort_unstable_by(|a, b| a.room.cmp(&b.room));
+        rooms
     }
 
     /// Delivers `cmd` to the room, following it to a fresh actor if the current one just left.
