@@ -10,6 +10,7 @@ pub mod bedrock;
 pub mod cache;
 pub mod config;
 pub mod context;
+pub mod edit;
 pub mod cost;
 mod duration;
 mod error;

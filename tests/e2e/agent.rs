@@ -69,7 +69,9 @@ impl Room {
 
 /// Posts a chat message as `author`.
 pub fn say(client: &Client, author: &str, text: &str) -> String {
-    let id = format!("m-{author}-{}", chat::now_ms() as u64);
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!("m-{author}-{n}-{}", chat::now_ms() as u64);
     let mut txn = client.doc().transact_mut();
     chat::append(
         &mut txn,

@@ -26,7 +26,11 @@ async fn ai_tokens(server: &Server) -> Vec<Value> {
 async fn serve_hosts_the_ai_peer_with_its_own_token_unless_told_not_to() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("tandem.log");
-    let mut server = Server::start_logged(dir.path(), &[], &log);
+    let mut server = Server::launch(dir.path())
+        .env("TANDEM_AI_PEER", "in-process")
+        .env("TANDEM_LOG", "trace")
+        .log_to(&log)
+        .start();
     let minted = ai_tokens(&server).await;
     assert_eq!(minted.len(), 1, "{minted:?}");
     let row = &minted[0];

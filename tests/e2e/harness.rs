@@ -147,6 +147,9 @@ impl Server {
             .arg(&launch.data_dir)
             .args(&launch.args)
             .env_remove("TANDEM_SECRET")
+            // Tests that want Claude in their rooms say so (`TANDEM_AI_PEER` in `env`, or the
+            // flag); the rest count connections and presence without it.
+            .env("TANDEM_AI_PEER", "off")
             .env(
                 "TANDEM_LOG",
                 std::env::var("TANDEM_LOG").unwrap_or_else(|_| "warn".into()),

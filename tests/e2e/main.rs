@@ -1,5 +1,6 @@
 //! Tandem's end-to-end suite: real `tandem` processes, real sockets, real clients.
 
+mod agent;
 mod ai_host;
 mod ask;
 mod audit;

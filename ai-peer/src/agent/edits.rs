@@ -218,9 +218,9 @@ impl Edits {
     /// applied is rolled back when nobody else touched its range, so no half-written edit stays.
     pub fn abort(&mut self, doc: &Doc, why: &str) {
         for mut p in self.queue.drain(..) {
-            let note = match p.live.as_mut() {
-                Some(live) if live.rollback(doc) => " (its partial text was taken back)",
-                Some(_) => " (someone else edited the range, so its partial text stays)",
+            let note = match p.live.as_mut().map(|live| live.rollback(doc)) {
+                Some(true) => " (its partial text was taken back)",
+                Some(false) => " (someone else edited the range, so its partial text stays)",
                 None => "",
             };
             self.done

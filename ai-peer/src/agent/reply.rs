@@ -4,7 +4,7 @@
 
 use protocol::chat::{self, Entry, NewEntry};
 use serde_json::{Value, json};
-use yrs::{Any, Doc, GetString, Map, MapRef, Out, Text, TextRef, Transact};
+use yrs::{Any, Doc, Map, MapRef, Out, Text, TextRef, Transact};
 
 use crate::Usage;
 
@@ -58,11 +58,6 @@ impl Reply {
         let mut txn = self.doc.transact_mut_with(self.origin.as_str());
         let len = self.text.len(&txn);
         self.text.insert(&mut txn, len, text);
-    }
-
-    /// The reply so far.
-    pub fn text(&self) -> String {
-        self.text.get_string(&self.doc.transact())
     }
 
     pub fn set(&self, key: &str, value: Any) {

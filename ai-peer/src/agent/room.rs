@@ -36,7 +36,6 @@ pub struct RoomCtx {
     pub gateway: Result<Arc<Gateway>, String>,
     /// Trackers of the most recent turns (at most `reject_window`), oldest first.
     pub trackers: Mutex<VecDeque<TurnTracker>>,
-    pub user_id: String,
 }
 
 impl RoomCtx {
@@ -102,7 +101,6 @@ pub async fn serve(
         api,
         gateway,
         trackers: Mutex::default(),
-        user_id,
     });
     tracing::info!(room, "joined");
 
@@ -355,13 +353,14 @@ pub fn reject(ctx: &RoomCtx, turn: Option<u64>, by: &str) -> Result<String, Stri
         tracker.reject();
     }
     let after = protocol::schema::file_contents(&ctx.doc);
-    let mut files: Vec<String> = before
+    let files: Vec<String> = before
         .keys()
         .chain(after.keys())
         .filter(|p| before.get(*p) != after.get(*p))
         .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
-    files.dedup();
     let record = serde_json::json!({ "by": by, "at": chat::now_ms(), "files": files });
     set_turn_field(ctx, turn, chat::REJECTED, chat::any(&record));
     set_turn_field(ctx, turn, chat::STATUS, Any::from("rejected"));
