@@ -150,7 +150,11 @@ pub fn find_turn<T: ReadTxn>(txn: &T, chat: &ArrayRef, turn: u64) -> Option<(u32
 
 /// The highest turn number in the chat (0 when none).
 pub fn last_turn(doc: &Doc) -> u64 {
-    entries(doc).iter().filter_map(|e| e.turn).max().unwrap_or(0)
+    entries(doc)
+        .iter()
+        .filter_map(|e| e.turn)
+        .max()
+        .unwrap_or(0)
 }
 
 pub fn read_entry<T: ReadTxn>(txn: &T, index: u32, map: &MapRef) -> Entry {

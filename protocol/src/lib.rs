@@ -3,11 +3,11 @@
 //! Nothing here does IO except the optional `client` driver (feature `client`), which connects a
 //! `Peer` to a server over tokio-tungstenite.
 
+pub mod chat;
 pub mod close;
 pub mod codec;
 mod error;
 pub mod peer;
-pub mod chat;
 pub mod schema;
 pub mod turns;
 

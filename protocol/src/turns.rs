@@ -91,7 +91,11 @@ mod tests {
     fn rejecting_a_turn_keeps_human_edits_made_during_it() {
         let ai = Doc::with_client_id(1);
         let human = Doc::with_client_id(2);
-        write_file(&mut human.transact_mut(), "a.py", "def f():\n    return 1\n");
+        write_file(
+            &mut human.transact_mut(),
+            "a.py",
+            "def f():\n    return 1\n",
+        );
         sync(&human, &ai);
 
         let mut tracker = TurnTracker::new(&ai, 3);
@@ -142,6 +146,9 @@ mod tests {
         assert_eq!(read_file(&ai, "gone.txt").as_deref(), Some("keep me 🎉\n"));
         let fresh = Doc::new();
         sync(&ai, &fresh);
-        assert_eq!(read_file(&fresh, "gone.txt").as_deref(), Some("keep me 🎉\n"));
+        assert_eq!(
+            read_file(&fresh, "gone.txt").as_deref(),
+            Some("keep me 🎉\n")
+        );
     }
 }

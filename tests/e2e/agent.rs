@@ -27,8 +27,8 @@ impl Room {
         let dir = tempfile::tempdir().unwrap();
         let rules_path = dir.path().join("rules.json");
         std::fs::write(&rules_path, rules.to_string()).unwrap();
-        let mock = ClaudeMock::start(&["--rules", rules_path.to_str().unwrap(), "--api-key", KEY])
-            .await;
+        let mock =
+            ClaudeMock::start(&["--rules", rules_path.to_str().unwrap(), "--api-key", KEY]).await;
         let config = dir.path().join("tandem.toml");
         std::fs::write(
             &config,
@@ -102,6 +102,15 @@ pub async fn finished_answer(client: &Client, id: &str) -> Entry {
     answer(client, id).unwrap()
 }
 
+/// Claude's awareness state as `client` sees it.
+pub fn claude_presence(client: &Client) -> Option<Value> {
+    client
+        .presence()
+        .into_iter()
+        .map(|(_, state)| state)
+        .find(|s| s["user"]["kind"] == "ai")
+}
+
 pub fn write(client: &Client, path: &str, text: &str) {
     protocol::schema::write_file(&mut client.doc().transact_mut(), path, text);
 }
@@ -143,7 +152,9 @@ async fn a_mention_streams_a_reply_that_a_second_client_sees_while_it_streams() 
     let id = say(&ada, "ada", "@claude say hello");
     eventually("bob to see the reply streaming", || {
         answer(&bob, &id).is_some_and(|e| {
-            e.status.as_deref() == Some("streaming") && !e.text.is_empty() && e.text.len() < reply.len()
+            e.status.as_deref() == Some("streaming")
+                && !e.text.is_empty()
+                && e.text.len() < reply.len()
         })
     })
     .await;
@@ -152,9 +163,21 @@ async fn a_mention_streams_a_reply_that_a_second_client_sees_while_it_streams() 
     assert_eq!(done.text, reply);
     assert_eq!(done.turn, Some(1));
     assert_eq!(done.author, "Claude");
-    assert!(done.fields["model"].as_str().is_some_and(|m| m.starts_with("claude-")));
-    assert!(done.fields["usage"]["output_tokens"].as_u64().unwrap() > 0, "{}", done.fields);
-    assert!(done.fields["cost_usd"].as_f64().unwrap() > 0.0, "{}", done.fields);
+    assert!(
+        done.fields["model"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("claude-"))
+    );
+    assert!(
+        done.fields["usage"]["output_tokens"].as_u64().unwrap() > 0,
+        "{}",
+        done.fields
+    );
+    assert!(
+        done.fields["cost_usd"].as_f64().unwrap() > 0.0,
+        "{}",
+        done.fields
+    );
     assert!(answer(&bob, &quiet).is_none());
     // One model call, carrying the question with its author, and the tools.
     let requests = room.mock.requests().await;
@@ -164,9 +187,10 @@ async fn a_mention_streams_a_reply_that_a_second_client_sees_while_it_streams() 
     assert!(body.contains("str_replace"), "{body}");
     // A version was named before the turn.
     let versions = call(
-        room.server
-            .api()
-            .get(room.server.http(&format!("/api/rooms/{}/versions", room.name))),
+        room.server.api().get(
+            room.server
+                .http(&format!("/api/rooms/{}/versions", room.name)),
+        ),
     )
     .await
     .1;
@@ -197,13 +221,15 @@ async fn an_edit_streams_in_while_a_person_types_before_after_and_far_from_it() 
     // Ada types uppercase letters before (line 1), after (line 16) and far from (line 28) the
     // range, until the turn is over.
     let mut typed = 0usize;
-    let mut spots = [0usize; 3];
+    let mut leases = Vec::new();
     loop {
+        if let Some(lease) = claude_presence(&bob).filter(|p| p["status"] == "editing") {
+            leases.push(lease["lease"].clone());
+        }
         let text = file_text(ada.doc(), "calc.py");
         let l16 = text.find("line 16").unwrap();
         let l28 = text.find("line 28").unwrap();
-        spots = [0, l16, l28];
-        for at in spots {
+        for at in [0, l16, l28] {
             insert(&ada, "calc.py", at, "Q");
             typed += 1;
         }
@@ -212,11 +238,28 @@ async fn an_edit_streams_in_while_a_person_types_before_after_and_far_from_it() 
             break;
         }
     }
-    let _ = spots;
     let done = finished_answer(&ada, &id).await;
     assert_eq!(done.status.as_deref(), Some("done"), "{done:?}");
+    // Bob saw Claude editing, holding a lease on the range in calc.py (UTF-16 offsets).
+    assert!(
+        leases
+            .iter()
+            .any(|l| l["file"] == "calc.py" && l["to"].as_u64() >= l["from"].as_u64()),
+        "{leases:?}"
+    );
+    eventually("Claude's presence to go idle", || {
+        claude_presence(&bob).is_some_and(|p| p["status"] == "idle" && p["lease"].is_null())
+    })
+    .await;
+    let me = claude_presence(&bob).unwrap();
+    assert_eq!(me["user"]["name"], "Claude");
+    assert_eq!(me["user"]["kind"], "ai");
     let text = converged(&ada, &bob, "calc.py").await;
-    assert_eq!(text.matches('Q').count(), typed, "every typed character survives");
+    assert_eq!(
+        text.matches('Q').count(),
+        typed,
+        "every typed character survives"
+    );
     assert!(text.contains(new_str), "the AI's text is in place:\n{text}");
     assert!(!text.contains("line 15: value = 15\n"), "{text}");
     // The tool result the model got says it applied.
@@ -250,7 +293,10 @@ async fn editing_inside_the_leased_range_stops_the_edit_and_returns_fresh_text()
     assert_eq!(done.status.as_deref(), Some("done"), "{done:?}");
     let text = file_text(ada.doc(), "a.txt");
     assert!(text.contains("ZZZ"), "{text}");
-    assert!(text.starts_with("start\n") && text.ends_with("\nend\n"), "{text}");
+    assert!(
+        text.starts_with("start\n") && text.ends_with("\nend\n"),
+        "{text}"
+    );
     assert!(!text.contains(&new_str), "the edit stopped: {text}");
     // The model got the fresh text of the range, Ada's letters included.
     let requests = room.mock.requests().await;
@@ -279,7 +325,11 @@ async fn run_fails_then_claude_fixes_the_file_and_runs_again() {
     ]});
     let room = Room::start(rules, "").await;
     let ada = room.person().await;
-    write(&ada, "main.py", "import sys\nprint('checking')\nsys.exit(3)\n");
+    write(
+        &ada,
+        "main.py",
+        "import sys\nprint('checking')\nsys.exit(3)\n",
+    );
     let id = say(&ada, "ada", "@claude make it pass");
     let done = finished_answer(&ada, &id).await;
     assert_eq!(done.status.as_deref(), Some("done"), "{done:?}");
@@ -300,7 +350,13 @@ async fn run_fails_then_claude_fixes_the_file_and_runs_again() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| format!("{}:{}", t["name"].as_str().unwrap(), t["outcome"].as_str().unwrap()))
+        .map(|t| {
+            format!(
+                "{}:{}",
+                t["name"].as_str().unwrap(),
+                t["outcome"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(tools, ["run:error", "str_replace:ok", "run:ok"]);
     // The model read the failing output.
@@ -338,10 +394,12 @@ async fn rejecting_a_turn_removes_its_changes_and_keeps_what_people_typed() {
     assert!(file_text(ada.doc(), "notes.md").starts_with("# Notes"));
 
     let http = bearer_client(&room.server.token(&room.name, "write"));
-    let (status, body) = call(http.post(
-        room.server
-            .http(&format!("/api/rooms/{}/turns/1/reject", room.name)),
-    ))
+    let (status, body) = call(
+        http.post(
+            room.server
+                .http(&format!("/api/rooms/{}/turns/1/reject", room.name)),
+        ),
+    )
     .await;
     assert_eq!(status, 200, "{body}");
     let mut files: Vec<String> = serde_json::from_value(body["files"].clone()).unwrap();
@@ -356,10 +414,12 @@ async fn rejecting_a_turn_removes_its_changes_and_keeps_what_people_typed() {
     let entry = answer(&ada, &id).unwrap();
     assert_eq!(entry.status.as_deref(), Some("rejected"));
     // A second rejection is refused.
-    let (status, _) = call(http.post(
-        room.server
-            .http(&format!("/api/rooms/{}/turns/1/reject", room.name)),
-    ))
+    let (status, _) = call(
+        http.post(
+            room.server
+                .http(&format!("/api/rooms/{}/turns/1/reject", room.name)),
+        ),
+    )
     .await;
     assert_eq!(status, 409);
 }
@@ -416,7 +476,11 @@ async fn a_provider_error_mid_edit_leaves_an_error_in_chat_and_no_half_edit() {
     let id = say(&ada, "ada", "@claude rewrite");
     let done = finished_answer(&ada, &id).await;
     assert_eq!(done.status.as_deref(), Some("error"), "{done:?}");
-    assert!(done.fields["error"].as_str().unwrap().contains("broke off"), "{}", done.fields);
+    assert!(
+        done.fields["error"].as_str().unwrap().contains("broke off"),
+        "{}",
+        done.fields
+    );
     eventually("a system message about the failure", || {
         chat::entries(ada.doc())
             .iter()
@@ -425,7 +489,10 @@ async fn a_provider_error_mid_edit_leaves_an_error_in_chat_and_no_half_edit() {
     .await;
     let bob = room.person().await;
     let text = converged(&ada, &bob, "a.txt").await;
-    assert_eq!(text, "first\nkeep this line\nlast\n", "the partial edit was taken back");
+    assert_eq!(
+        text, "first\nkeep this line\nlast\n",
+        "the partial edit was taken back"
+    );
 }
 
 #[tokio::test]

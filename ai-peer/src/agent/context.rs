@@ -130,7 +130,11 @@ fn history(ctx: &RoomCtx, question: &Entry) -> Vec<Message> {
         .collect();
     let skip = before.len().saturating_sub(ctx.settings.history_messages);
     let mut out: Vec<Message> = Vec::new();
-    for e in before.into_iter().skip(skip).chain(std::iter::once(question)) {
+    for e in before
+        .into_iter()
+        .skip(skip)
+        .chain(std::iter::once(question))
+    {
         let (role, text) = if e.kind == chat::KIND_AI {
             (Role::Assistant, e.text.clone())
         } else {
@@ -157,6 +161,9 @@ fn history(ctx: &RoomCtx, question: &Entry) -> Vec<Message> {
 }
 
 fn author(e: &Entry) -> &str {
-    if e.author.is_empty() { "someone" } else { &e.author }
+    if e.author.is_empty() {
+        "someone"
+    } else {
+        &e.author
+    }
 }
-

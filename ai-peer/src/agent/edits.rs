@@ -117,7 +117,9 @@ impl Edits {
         let value = match input {
             Ok(v) => v,
             Err(e) => {
-                p.outcome = Some(Outcome::error(format!("The tool input was not valid JSON: {e}")));
+                p.outcome = Some(Outcome::error(format!(
+                    "The tool input was not valid JSON: {e}"
+                )));
                 return Some(Value::Null);
             }
         };
@@ -172,7 +174,11 @@ impl Edits {
             && let Some(live) = p.live.as_mut()
         {
             let want = live.pending().min(self.max_per_txn);
-            let budget = if want == 0 { 0 } else { self.bucket.take(want, now) };
+            let budget = if want == 0 {
+                0
+            } else {
+                self.bucket.take(want, now)
+            };
             if budget > 0 || (want == 0 && p.input_done) {
                 match live.step(doc, budget) {
                     Ok(step) if step.done => {
@@ -223,8 +229,10 @@ impl Edits {
                 Some(false) => " (someone else edited the range, so its partial text stays)",
                 None => "",
             };
-            self.done
-                .push((p.tool_id, Outcome::error(format!("Edit not applied: {why}{note}."))));
+            self.done.push((
+                p.tool_id,
+                Outcome::error(format!("Edit not applied: {why}{note}.")),
+            ));
         }
     }
 }
@@ -259,7 +267,9 @@ impl Pending {
     fn begin(&mut self, doc: &Doc, settings: &EditSettings, origin: &str) {
         let path = self.path.clone().unwrap_or_default();
         if !protocol::schema::valid_file_path(&path) {
-            self.outcome = Some(Outcome::error(format!("{path:?} is not a valid file path.")));
+            self.outcome = Some(Outcome::error(format!(
+                "{path:?} is not a valid file path."
+            )));
             return;
         }
         let range = if self.create {

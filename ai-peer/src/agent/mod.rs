@@ -89,7 +89,9 @@ pub async fn run(
             _ = sleep_until(deadline) => None,
             r = api.live(generation) => Some(r),
         };
-        rooms.retain(|_, j| !(j.ended.is_cancelled() && now.duration_since(j.started) >= REJOIN_GAP));
+        rooms.retain(|_, j| {
+            !(j.ended.is_cancelled() && now.duration_since(j.started) >= REJOIN_GAP)
+        });
         match live {
             None => {}
             Some(Ok(live)) => {

@@ -78,7 +78,10 @@ impl Presence {
         settings: &AgentSettings,
         user_id: &str,
         stop: CancellationToken,
-    ) -> (Presence, impl std::future::Future<Output = ()> + Send + 'static) {
+    ) -> (
+        Presence,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
         let (tx, mut rx) = watch::channel(State::idle());
         let user = json!({
             "id": user_id,

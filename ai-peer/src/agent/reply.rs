@@ -90,7 +90,10 @@ impl Reply {
             "cache_read_tokens": usage.cache_read_tokens,
         });
         self.map.insert(&mut txn, chat::USAGE, chat::any(&usage));
-        self.map
-            .insert(&mut txn, chat::COST_USD, Any::from((cost_usd * 1e6).round() / 1e6));
+        self.map.insert(
+            &mut txn,
+            chat::COST_USD,
+            Any::from((cost_usd * 1e6).round() / 1e6),
+        );
     }
 }

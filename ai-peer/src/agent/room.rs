@@ -45,7 +45,11 @@ impl RoomCtx {
         chat::append(
             &mut txn,
             chat::NewEntry {
-                id: format!("sys-{}-{}", self.doc.client_id().get(), chat::now_ms() as u64),
+                id: format!(
+                    "sys-{}-{}",
+                    self.doc.client_id().get(),
+                    chat::now_ms() as u64
+                ),
                 author: self.settings.name.clone(),
                 kind: chat::KIND_SYSTEM.into(),
                 text: text.to_owned(),
@@ -235,7 +239,9 @@ impl Session {
         for e in &entries {
             if e.kind == chat::KIND_AI
                 && e.status.as_deref() != Some("rejected")
-                && e.fields.get(chat::REJECT_REQUEST).is_some_and(|v| v.is_object())
+                && e.fields
+                    .get(chat::REJECT_REQUEST)
+                    .is_some_and(|v| v.is_object())
                 && let Some(turn) = e.turn
             {
                 let by = e.fields[chat::REJECT_REQUEST]["by"]
@@ -278,10 +284,7 @@ impl Session {
             turn::run(ctx, q.entry, c).await;
             d.cancel();
         });
-        self.running = Some(Running {
-            cancel,
-            done,
-        });
+        self.running = Some(Running { cancel, done });
     }
 }
 
@@ -307,7 +310,9 @@ pub fn mentions(text: &str, name: &str) -> bool {
 /// Sets a field of turn `turn`'s chat entry.
 fn set_turn_field(ctx: &RoomCtx, turn: u64, key: &str, value: Any) {
     let chat_ref = chat::chat(&ctx.doc);
-    let mut txn = ctx.doc.transact_mut_with(protocol::turns::origin(turn).as_str());
+    let mut txn = ctx
+        .doc
+        .transact_mut_with(protocol::turns::origin(turn).as_str());
     if let Some((_, map)) = chat::find_turn(&txn, &chat_ref, turn) {
         if value == Any::Null {
             map.remove(&mut txn, key);

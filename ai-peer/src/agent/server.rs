@@ -140,6 +140,5 @@ async fn read_json<T: serde::de::DeserializeOwned>(resp: reqwest::Response) -> R
             "sync server answered {status}: {message}"
         )));
     }
-    serde_json::from_str(&body)
-        .map_err(|e| AiError::Malformed(format!("sync server answer: {e}")))
+    serde_json::from_str(&body).map_err(|e| AiError::Malformed(format!("sync server answer: {e}")))
 }

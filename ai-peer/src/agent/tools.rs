@@ -135,7 +135,9 @@ pub fn read_file(doc: &Doc, input: &Value) -> Outcome {
         return Outcome::error(no_such_file(doc, path));
     };
     let start = input["start_line"].as_u64().unwrap_or(1).max(1) as usize;
-    let end = input["end_line"].as_u64().map_or(usize::MAX, |e| e as usize);
+    let end = input["end_line"]
+        .as_u64()
+        .map_or(usize::MAX, |e| e as usize);
     if text.is_empty() {
         return Outcome::ok(format!("{path} is empty."));
     }
@@ -223,10 +225,7 @@ fn render_run(run: &Value, cap: usize) -> Outcome {
     let status = run["status"].as_str().unwrap_or("?");
     let mut head = match status {
         "exited" => format!("exit status {}", run["exit_code"].as_i64().unwrap_or(-1)),
-        "killed" => format!(
-            "killed: {} limit",
-            run["reason"].as_str().unwrap_or("a")
-        ),
+        "killed" => format!("killed: {} limit", run["reason"].as_str().unwrap_or("a")),
         "signaled" => format!("killed by signal {}", run["signal"].as_i64().unwrap_or(0)),
         _ => format!("failed: {}", run["message"].as_str().unwrap_or("unknown")),
     };
@@ -263,7 +262,12 @@ pub fn cap_middle(s: &str, cap: usize) -> String {
     while !s.is_char_boundary(tail) {
         tail += 1;
     }
-    format!("{}\n[... {} bytes cut ...]\n{}", &s[..head], tail - head, &s[tail..])
+    format!(
+        "{}\n[... {} bytes cut ...]\n{}",
+        &s[..head],
+        tail - head,
+        &s[tail..]
+    )
 }
 
 #[cfg(test)]
@@ -276,7 +280,10 @@ mod tests {
         schema::write_file(&mut doc.transact_mut(), "a.py", "one\ntwo\nthree\n");
         let all = read_file(&doc, &json!({"path": "a.py"}));
         assert_eq!(all.content, "     1\tone\n     2\ttwo\n     3\tthree");
-        let two = read_file(&doc, &json!({"path": "a.py", "start_line": 2, "end_line": 2}));
+        let two = read_file(
+            &doc,
+            &json!({"path": "a.py", "start_line": 2, "end_line": 2}),
+        );
         assert_eq!(two.content, "     2\ttwo");
         let missing = read_file(&doc, &json!({"path": "b.py"}));
         assert!(missing.is_error && missing.content.contains("a.py"));
@@ -298,7 +305,17 @@ mod tests {
     fn definitions_mark_the_streaming_edit_tools() {
         let defs = definitions();
         let names: Vec<&str> = defs.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, [LIST_FILES, READ_FILE, STR_REPLACE, CREATE_FILE, DELETE_FILE, RUN]);
+        assert_eq!(
+            names,
+            [
+                LIST_FILES,
+                READ_FILE,
+                STR_REPLACE,
+                CREATE_FILE,
+                DELETE_FILE,
+                RUN
+            ]
+        );
         assert_eq!(defs.iter().filter(|t| t.eager_input_streaming).count(), 2);
         assert_eq!(defs.iter().filter(|t| t.edits).count(), 3);
     }

@@ -231,7 +231,9 @@ async fn stream_round(
             break;
         }
         let wake = edits.next_wake(Instant::now());
-        let sleep_for = wake.map_or(IDLE, |w| at_least(w.saturating_duration_since(Instant::now())));
+        let sleep_for = wake.map_or(IDLE, |w| {
+            at_least(w.saturating_duration_since(Instant::now()))
+        });
         tokio::select! {
             biased;
             _ = cancel.cancelled() => {

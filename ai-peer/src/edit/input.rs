@@ -27,12 +27,26 @@ enum State {
     BeforeObject,
     /// After `{` or `,`: a key or `}`.
     KeyOrEnd,
-    Key { key: String, dec: Unescape },
-    Colon { key: String },
-    Value { key: String },
-    Str { key: String, dec: Unescape },
+    Key {
+        key: String,
+        dec: Unescape,
+    },
+    Colon {
+        key: String,
+    },
+    Value {
+        key: String,
+    },
+    Str {
+        key: String,
+        dec: Unescape,
+    },
     /// Inside a non-string value: `depth` open brackets, maybe inside a nested string.
-    Skip { depth: u32, in_str: bool, escaped: bool },
+    Skip {
+        depth: u32,
+        in_str: bool,
+        escaped: bool,
+    },
     AfterValue,
     Done,
     /// Not JSON we understand: stay quiet and let `finish` report it.
@@ -173,7 +187,11 @@ enum Unescape {
     Plain,
     Backslash,
     /// `\u` and `n` hex digits so far.
-    Hex { n: u8, value: u32, high: Option<u32> },
+    Hex {
+        n: u8,
+        value: u32,
+        high: Option<u32>,
+    },
     /// A high surrogate was decoded; a `\uXXXX` low surrogate should follow.
     High(u32),
     HighBackslash(u32),

@@ -12,15 +12,17 @@
 use std::ops::Range;
 
 use protocol::schema::{file_text, files};
-use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
 use yrs::{
     Assoc, Doc, GetString, IndexedSequence, MapRef, OffsetKind, ReadTxn, StickyIndex, Text,
     TextRef, Transact, TransactionMut,
 };
 
+mod text_ops;
+
 use super::plan::{Plan, Tag};
 use super::units;
 use super::{EditError, EditSettings};
+use text_ops::{pin, replace_minimal};
 
 /// What a step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,10 +62,16 @@ impl LiveEdit {
     /// Pins `range` (byte offsets into the file's current text, as `resolve` returned them on
     /// that text) and remembers its text as `old`. Opens transactions on `doc`: call it
     /// without one open.
-    pub fn begin(doc: &Doc, path: &str, range: Range<usize>, origin: &str) -> Result<Self, EditError> {
+    pub fn begin(
+        doc: &Doc,
+        path: &str,
+        range: Range<usize>,
+        origin: &str,
+    ) -> Result<Self, EditError> {
         let files = files(doc);
         let txn = doc.transact();
-        let text = file_text(&txn, &files, path).ok_or_else(|| EditError::NoSuchFile(path.to_owned()))?;
+        let text =
+            file_text(&txn, &files, path).ok_or_else(|| EditError::NoSuchFile(path.to_owned()))?;
         let s = text.get_string(&txn);
         let bad = || EditError::BadRange {
             path: path.to_owned(),
@@ -74,7 +82,14 @@ impl LiveEdit {
         let old = s.get(range.clone()).ok_or_else(bad)?.to_owned();
         let kind = doc.offset_kind();
         let at = units::len(&s[..range.start], kind);
-        let (start, end) = pin(&txn, &text, at, at + units::len(&old, kind), units::len(&s, kind)).ok_or_else(bad)?;
+        let (start, end) = pin(
+            &txn,
+            &text,
+            at,
+            at + units::len(&old, kind),
+            units::len(&s, kind),
+        )
+        .ok_or_else(bad)?;
         drop(txn);
         Ok(Self {
             path: path.to_owned(),
@@ -123,7 +138,10 @@ impl LiveEdit {
     /// after checking that the range holds exactly what the edit left there.
     pub fn step(&mut self, doc: &Doc, budget: usize) -> Result<Step, Conflict> {
         if self.over {
-            return Ok(Step { applied: 0, done: true });
+            return Ok(Step {
+                applied: 0,
+                done: true,
+            });
         }
         if budget == 0 || self.plan.pending() == 0 {
             self.check(&doc.transact())?;
@@ -181,7 +199,9 @@ impl LiveEdit {
         let (done_old, done_new) = self.plan.applied();
         let written = &self.plan.new_text()[..done_new];
         let restored = &self.plan.old()[..done_old];
-        let len = replace_minimal(&mut txn, &self.text, at, written, restored, self.kind, file_len);
+        let len = replace_minimal(
+            &mut txn, &self.text, at, written, restored, self.kind, file_len,
+        );
         self.over = true;
         self.plan = Plan::new(self.plan.old().to_owned(), 0);
         self.repin(&txn, at, len);
@@ -197,7 +217,10 @@ impl LiveEdit {
             OffsetKind::Utf16 => Some((a, b)),
             OffsetKind::Bytes => {
                 let s = self.text.get_string(&txn);
-                let (a, b) = (units::to_byte(&s, a, self.kind)?, units::to_byte(&s, b, self.kind)?);
+                let (a, b) = (
+                    units::to_byte(&s, a, self.kind)?,
+                    units::to_byte(&s, b, self.kind)?,
+                );
                 Some((units::utf16_len(&s[..a]), units::utf16_len(&s[..b])))
             }
         }
@@ -239,7 +262,10 @@ impl LiveEdit {
         };
         let fresh = &s[ab..bb.max(ab)];
         let (done_old, done_new) = self.plan.applied();
-        let (new, old) = (&self.plan.new_text()[..done_new], &self.plan.old()[done_old..]);
+        let (new, old) = (
+            &self.plan.new_text()[..done_new],
+            &self.plan.old()[done_old..],
+        );
         if fresh.len() == new.len() + old.len() && fresh.starts_with(new) && fresh.ends_with(old) {
             return Ok((a.index, units::len(&s, self.kind)));
         }
@@ -261,61 +287,6 @@ impl LiveEdit {
             self.end = end;
         }
     }
-}
-
-/// Sticky indexes for `[start, end)` in a text of `len` units (see the module docs).
-fn pin<T: ReadTxn>(txn: &T, text: &TextRef, start: u32, end: u32, len: u32) -> Option<(StickyIndex, StickyIndex)> {
-    if start < end {
-        return Some((
-            text.sticky_index(txn, start, Assoc::After)?,
-            text.sticky_index(txn, end, Assoc::Before)?,
-        ));
-    }
-    let before = text.sticky_index(txn, start, Assoc::Before)?;
-    // `sticky_index` cannot stick after the last character; the end of the type can.
-    let after = if start < len {
-        text.sticky_index(txn, start, Assoc::After)?
-    } else {
-        StickyIndex::from_type(txn, text, Assoc::After)
-    };
-    Some((before, after))
-}
-
-/// Turns `from` (at `at`) into `to` by a minimal char diff; returns the file's new length.
-fn replace_minimal(
-    txn: &mut TransactionMut<'_>,
-    text: &TextRef,
-    at: u32,
-    from: &str,
-    to: &str,
-    kind: OffsetKind,
-    mut len: u32,
-) -> u32 {
-    let (fc, tc): (Vec<char>, Vec<char>) = (from.chars().collect(), to.chars().collect());
-    let piece = |cs: &[char]| cs.iter().collect::<String>();
-    let mut pos = at;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(50);
-    for op in capture_diff_slices_deadline(Algorithm::Myers, &fc, &tc, Some(deadline)) {
-        let (tag, o, n) = op.as_tag_tuple();
-        let removed = units::len(&piece(&fc[o]), kind);
-        match tag {
-            DiffTag::Equal => pos += removed,
-            DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => {
-                if removed > 0 {
-                    text.remove_range(txn, pos, removed);
-                    len -= removed;
-                }
-                let inserted = piece(&tc[n]);
-                if !inserted.is_empty() {
-                    text.insert(txn, pos, &inserted);
-                    let u = units::len(&inserted, kind);
-                    pos += u;
-                    len += u;
-                }
-            }
-        }
-    }
-    len
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //!   forces) when someone edits inside it.
 //! - [`TokenBucket`] paces those writes so the agent types at a human-readable speed.
 
+mod distance;
 mod input;
 mod live;
 mod pace;

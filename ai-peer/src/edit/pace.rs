@@ -81,7 +81,11 @@ mod tests {
         assert_eq!(b.take(50, t0), 20);
         assert_eq!(b.take(1, t0), 0);
         assert_eq!(b.wait(10, t0), Duration::from_millis(100));
-        assert_eq!(b.wait(1000, t0), Duration::from_millis(200), "capped at burst");
+        assert_eq!(
+            b.wait(1000, t0),
+            Duration::from_millis(200),
+            "capped at burst"
+        );
         let t1 = t0 + Duration::from_millis(100);
         assert_eq!(b.wait(10, t1), Duration::ZERO);
         assert_eq!(b.take(50, t1), 10);

@@ -7,13 +7,17 @@
 //! from the settled point on, when more text comes. Whatever is settled, applying the queue and
 //! then diffing the remaining `old` against the remaining `new` always yields exactly `new`.
 
+mod align;
+mod refine;
+
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
+use similar::DiffTag;
 
 use super::units::char_to_byte;
+use align::{Numbered, OldLines};
 
 /// Time allowed to one re-diff; past it `similar` returns a coarser (still correct) diff.
 const DIFF_DEADLINE: Duration = Duration::from_millis(30);
@@ -46,6 +50,7 @@ pub(crate) struct Piece {
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     old: String,
+    old_lines: OldLines,
     new: String,
     finished: bool,
     lookahead: usize,
@@ -59,6 +64,7 @@ pub(crate) struct Plan {
 impl Plan {
     pub(crate) fn new(old: String, lookahead: usize) -> Self {
         Self {
+            old_lines: OldLines::new(&old),
             old,
             new: String::new(),
             finished: false,
@@ -163,8 +169,10 @@ impl Plan {
             }
             char_to_byte(new_rest, arrived - self.lookahead)
         };
-        let deadline = Instant::now() + DIFF_DEADLINE;
-        let ops = diff(old_rest, new_rest, !self.finished, deadline);
+        let mid_line = |s: &str, at: usize| at > 0 && !s[..at].ends_with('\n');
+        let mid_line = mid_line(&self.old, self.planned.0) && mid_line(&self.new, self.planned.1);
+        let (ol, nl) = self.old_lines.numbered(&self.old, self.planned.0, new_rest);
+        let ops = diff((&ol, &nl), old_rest, new_rest, !self.finished, mid_line);
         let mut p = 0;
         for op in ops {
             let take = match op.tag {
@@ -214,74 +222,40 @@ fn push_op(queue: &mut VecDeque<Op>, op: Op) {
     }
 }
 
-/// A character-level edit script from `old` to `new`: a line diff first (cheap, and it aligns
-/// large moves of text), each replaced hunk refined by a char diff. Changes between two Keeps
-/// are ordered inserts first, so the range is not emptied on the way.
-fn diff(old: &str, new: &str, open: bool, deadline: Instant) -> Vec<Op> {
-    let old_lines: Vec<&str> = old.split_inclusive('\n').collect();
-    let new_lines: Vec<&str> = new.split_inclusive('\n').collect();
+/// A character-level edit script from `old` to `new`: a line alignment first (cheap, and it
+/// aligns text across large deletions), each replaced hunk refined by a char diff. Changes
+/// between two Keeps are ordered inserts first, so the range is not emptied on the way.
+fn diff(
+    lines: (&Numbered, &Numbered),
+    old: &str,
+    new: &str,
+    open: bool,
+    mid_line: bool,
+) -> Vec<Op> {
+    let deadline = Instant::now() + DIFF_DEADLINE;
+    let (ol, nl) = lines;
     let mut out = Vec::new();
-    for op in capture_diff_slices_deadline(Algorithm::Myers, &old_lines, &new_lines, Some(deadline)) {
-        let (tag, o, n) = op.as_tag_tuple();
-        let old_part: String = old_lines[o].concat();
-        let new_part: String = new_lines[n.clone()].concat();
+    for (tag, o, n) in align::hunks(&ol.ids, &nl.ids, deadline) {
+        let old_part = &old[ol.bounds[o.start]..ol.bounds[o.end]];
+        let new_part = &new[nl.bounds[n.start]..nl.bounds[n.end]];
         match tag {
-            DiffTag::Equal => out.push(op_of(Tag::Keep, &old_part)),
-            DiffTag::Delete => out.push(op_of(Tag::Delete, &old_part)),
-            DiffTag::Insert => out.push(op_of(Tag::Insert, &new_part)),
+            DiffTag::Equal => out.push(op_of(Tag::Keep, old_part)),
+            DiffTag::Delete => out.push(op_of(Tag::Delete, old_part)),
+            DiffTag::Insert => out.push(op_of(Tag::Insert, new_part)),
             DiffTag::Replace => {
-                let (head, tail) = if open && n.end == new_lines.len() {
-                    split_tail(&old_part, new_part.chars().count() + TAIL_SLACK)
+                let tail_hunk = open && n.end == nl.ids.len();
+                let (head, tail) = if tail_hunk {
+                    refine::split_tail(old_part, new_part.chars().count() + TAIL_SLACK)
                 } else {
-                    (old_part.as_str(), "")
+                    (old_part, "")
                 };
-                refine(head, &new_part, deadline, &mut out);
+                let pair_first = mid_line && o.start == 0 && n.start == 0;
+                refine::hunk(head, new_part, tail_hunk, pair_first, deadline, &mut out);
                 out.push(op_of(Tag::Delete, tail));
             }
         }
     }
     normalize(out)
-}
-
-/// `s` cut after the line reaching `chars` chars.
-fn split_tail(s: &str, chars: usize) -> (&str, &str) {
-    let mut count = 0;
-    for (i, c) in s.char_indices() {
-        count += 1;
-        if count >= chars && c == '\n' {
-            return s.split_at(i + 1);
-        }
-    }
-    (s, "")
-}
-
-fn refine(old: &str, new: &str, deadline: Instant, out: &mut Vec<Op>) {
-    let oc: Vec<char> = old.chars().collect();
-    let nc: Vec<char> = new.chars().collect();
-    let bytes = |cs: &[char]| cs.iter().map(|c| c.len_utf8()).sum::<usize>();
-    for op in capture_diff_slices_deadline(Algorithm::Myers, &oc, &nc, Some(deadline)) {
-        let (tag, o, n) = op.as_tag_tuple();
-        let (ob, nb) = (&oc[o], &nc[n]);
-        let old_op = |tag| Op {
-            tag,
-            bytes: bytes(ob),
-            chars: ob.len(),
-        };
-        let new_op = Op {
-            tag: Tag::Insert,
-            bytes: bytes(nb),
-            chars: nb.len(),
-        };
-        match tag {
-            DiffTag::Equal => out.push(old_op(Tag::Keep)),
-            DiffTag::Delete => out.push(old_op(Tag::Delete)),
-            DiffTag::Insert => out.push(new_op),
-            DiffTag::Replace => {
-                out.push(new_op);
-                out.push(old_op(Tag::Delete));
-            }
-        }
-    }
 }
 
 fn op_of(tag: Tag, s: &str) -> Op {

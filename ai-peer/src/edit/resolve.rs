@@ -182,10 +182,16 @@ fn quote(m: &mut String, candidates: &[Candidate]) {
             format!("lines {}-{}", c.start_line, c.end_line)
         };
         let text: String = c.text.chars().take(QUOTE_CHARS).collect();
-        let cut = if text.len() < c.text.len() { "\n…" } else { "" };
+        let cut = if text.len() < c.text.len() {
+            "\n…"
+        } else {
+            ""
+        };
         if c.similarity < 1.0 {
             let pct = (c.similarity * 100.0).round();
-            m.push_str(&format!("- {lines} ({pct}% similar):\n```\n{text}{cut}\n```\n"));
+            m.push_str(&format!(
+                "- {lines} ({pct}% similar):\n```\n{text}{cut}\n```\n"
+            ));
         } else {
             m.push_str(&format!("- {lines}:\n```\n{text}{cut}\n```\n"));
         }

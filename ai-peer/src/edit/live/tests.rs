@@ -62,12 +62,24 @@ fn run_to_end(edit: &mut LiveEdit, doc: &Doc, budget: usize) {
 const KINDS: [OffsetKind; 2] = [OffsetKind::Bytes, OffsetKind::Utf16];
 
 #[test]
+fn a_live_edit_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<LiveEdit>();
+}
+
+#[test]
 fn begin_refuses_missing_files_and_bad_ranges() {
     let doc = doc_with("中文", OffsetKind::Bytes);
     let e = LiveEdit::begin(&doc, "nope", 0..1, "ai:1").unwrap_err();
     assert_eq!(e, EditError::NoSuchFile("nope".into()));
-    assert!(matches!(LiveEdit::begin(&doc, PATH, 0..1, "ai:1"), Err(EditError::BadRange { .. })));
-    assert!(matches!(LiveEdit::begin(&doc, PATH, 3..9, "ai:1"), Err(EditError::BadRange { .. })));
+    assert!(matches!(
+        LiveEdit::begin(&doc, PATH, 0..1, "ai:1"),
+        Err(EditError::BadRange { .. })
+    ));
+    assert!(matches!(
+        LiveEdit::begin(&doc, PATH, 3..9, "ai:1"),
+        Err(EditError::BadRange { .. })
+    ));
     assert!(LiveEdit::begin(&doc, PATH, 3..6, "ai:1").is_ok());
 }
 
@@ -96,12 +108,24 @@ fn pins_survive_the_agent_deleting_their_characters() {
         let mut edit = LiveEdit::begin(&doc, PATH, 4..7, "ai:1").unwrap();
         edit.push_new("e");
         edit.finish_input();
-        assert_eq!(edit.step(&doc, 1).unwrap(), Step { applied: 1, done: false });
+        assert_eq!(
+            edit.step(&doc, 1).unwrap(),
+            Step {
+                applied: 1,
+                done: false
+            }
+        );
         assert_eq!(between(&edit, &doc), "ef");
         type_at(&doc, 4, "X"); // just before the range, whose first char 'd' is gone
         type_at(&doc, 7, "Y"); // just after it
         assert_eq!(read_file(&doc, PATH).unwrap(), "abc[XefY]ghi");
-        assert_eq!(edit.step(&doc, 1).unwrap(), Step { applied: 1, done: true });
+        assert_eq!(
+            edit.step(&doc, 1).unwrap(),
+            Step {
+                applied: 1,
+                done: true
+            }
+        );
         assert_eq!(read_file(&doc, PATH).unwrap(), "abc[XeY]ghi");
         assert_eq!(between(&edit, &doc), "e");
     }
@@ -120,7 +144,11 @@ fn a_range_emptied_by_the_agent_is_held_by_its_neighbours() {
             assert_eq!(between(&edit, &doc), "");
             let at = text[..range.start].chars().count();
             type_at(&doc, at, "Z");
-            assert_eq!(between(&edit, &doc), "Z", "typed at the emptied spot: inside");
+            assert_eq!(
+                between(&edit, &doc),
+                "Z",
+                "typed at the emptied spot: inside"
+            );
             // Rolling back is refused: the range no longer holds what the edit wrote.
             assert!(!edit.rollback(&doc));
         }
@@ -135,6 +163,12 @@ fn an_empty_range_receives_the_new_text() {
         edit.push_new("中x\n");
         run_to_end(&mut edit, &doc, 1);
         assert_eq!(read_file(&doc, PATH).unwrap(), "ab\n中x\ncd");
+        let doc = doc_with("", kind);
+        let mut edit = LiveEdit::begin(&doc, PATH, 0..0, "ai:1").unwrap();
+        edit.push_new("héllo");
+        run_to_end(&mut edit, &doc, 2);
+        assert_eq!(read_file(&doc, PATH).unwrap(), "héllo");
+        assert_eq!(between(&edit, &doc), "héllo");
         // Someone typing exactly there before the first write is a conflict.
         let doc = doc_with("ab\ncd", kind);
         let mut edit = LiveEdit::begin(&doc, PATH, 3..3, "ai:1").unwrap();
@@ -159,8 +193,13 @@ fn an_edit_inside_the_range_stops_the_edit_with_the_fresh_text() {
         type_at(&doc, at, "HUMAN");
         let c = edit.step(&doc, 100).unwrap_err();
         let mid = units::char_to_byte(&before, before.chars().count() / 2);
-        assert_eq!(c.fresh, format!("{}HUMAN{}", &before[..mid], &before[mid..]));
-        assert_eq!((c.start_line, c.end_line), (2, 3));
+        assert_eq!(
+            c.fresh,
+            format!("{}HUMAN{}", &before[..mid], &before[mid..])
+        );
+        let lines = c.fresh.trim_end_matches('\n').matches('\n').count() as u32;
+        assert!(lines >= 1);
+        assert_eq!((c.start_line, c.end_line), (2, 2 + lines));
         assert_eq!(between(&edit, &doc), c.fresh, "nothing applied");
         assert!(!edit.rollback(&doc));
         // A deletion inside is a conflict as well.
@@ -199,7 +238,13 @@ fn rollback_restores_the_old_text() {
         assert!(edit.rollback(&doc));
         assert_eq!(read_file(&doc, PATH).unwrap(), format!("A{s}"));
         assert_eq!(between(&edit, &doc), "[old 😀 text]");
-        assert_eq!(edit.step(&doc, 10).unwrap(), Step { applied: 0, done: true });
+        assert_eq!(
+            edit.step(&doc, 10).unwrap(),
+            Step {
+                applied: 0,
+                done: true
+            }
+        );
         assert_eq!(edit.pending(), 0);
     }
 }
@@ -210,13 +255,37 @@ fn steps_respect_the_budget_and_pending() {
     let mut edit = LiveEdit::begin(&doc, PATH, 1..1, "ai:1").unwrap();
     edit.push_new("0123456789");
     assert_eq!(edit.pending(), 0, "all within the lookahead");
-    assert_eq!(edit.step(&doc, 5).unwrap(), Step { applied: 0, done: false });
+    assert_eq!(
+        edit.step(&doc, 5).unwrap(),
+        Step {
+            applied: 0,
+            done: false
+        }
+    );
     edit.finish_input();
     assert_eq!(edit.pending(), 10);
-    assert_eq!(edit.step(&doc, 0).unwrap(), Step { applied: 0, done: false });
-    assert_eq!(edit.step(&doc, 4).unwrap(), Step { applied: 4, done: false });
+    assert_eq!(
+        edit.step(&doc, 0).unwrap(),
+        Step {
+            applied: 0,
+            done: false
+        }
+    );
+    assert_eq!(
+        edit.step(&doc, 4).unwrap(),
+        Step {
+            applied: 4,
+            done: false
+        }
+    );
     assert_eq!(edit.pending(), 6);
-    assert_eq!(edit.step(&doc, 6).unwrap(), Step { applied: 6, done: true });
+    assert_eq!(
+        edit.step(&doc, 6).unwrap(),
+        Step {
+            applied: 6,
+            done: true
+        }
+    );
     assert_eq!(read_file(&doc, PATH).unwrap(), "x0123456789x");
 }
 

@@ -31,7 +31,10 @@ fn drain(plan: &mut Plan, text: &mut String, budget: usize) -> usize {
             }
         }
         let (o, n) = plan.applied();
-        assert_eq!(*text, format!("{}{}", &plan.new_text()[..n], &plan.old()[o..]));
+        assert_eq!(
+            *text,
+            format!("{}{}", &plan.new_text()[..n], &plan.old()[o..])
+        );
     }
     changed
 }
@@ -46,7 +49,10 @@ fn stream(old: &str, new: &str, chunk: usize, budget: usize, lookahead: usize) -
         changed += drain(&mut plan, &mut text, budget);
         let arrived = plan.new_text().chars().count();
         let applied = plan.new_text()[..plan.applied().1].chars().count();
-        assert!(applied + lookahead <= arrived || applied == 0, "committed inside the lookahead");
+        assert!(
+            applied + lookahead <= arrived || applied == 0,
+            "committed inside the lookahead"
+        );
     }
     plan.finish();
     while !plan.is_complete() {
@@ -64,7 +70,11 @@ fn small_edits_touch_only_what_changed() {
     let new = "fn main() {\n    println!(\"hello brave world\");\n}\n";
     for chunk in [1, 3, 7, 100] {
         for budget in [1, 4, 1000] {
-            assert_eq!(stream(old, new, chunk, budget, 8), 6, "chunk {chunk} budget {budget}");
+            assert_eq!(
+                stream(old, new, chunk, budget, 8),
+                6,
+                "chunk {chunk} budget {budget}"
+            );
         }
     }
 }
@@ -80,6 +90,20 @@ fn deleting_a_large_block_keeps_the_rest() {
     // note) changes.
     let gone = gone.chars().count();
     assert!(changed <= gone + 8 && changed >= gone - 8, "{changed}");
+}
+
+#[test]
+fn streaming_a_large_range_stays_cheap() {
+    let old: String = (0..800)
+        .map(|i| format!("    let value_{i} = compute({i});\n"))
+        .collect();
+    let new = old
+        .replace("compute(100)", "compute(100, extra)")
+        .replace("    let value_500 = compute(500);\n", "");
+    let t = std::time::Instant::now();
+    let changed = stream(&old, &new, 4, 64, 32);
+    assert_eq!(changed, 7 + "    let value_500 = compute(500);\n".len());
+    assert!(t.elapsed().as_secs_f32() < 5.0, "took {:?}", t.elapsed());
 }
 
 #[test]

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use super::lines::Lines;
 use super::{Candidate, EditSettings, Resolved, Unresolved, nearest};
+use crate::edit::distance::levenshtein_within;
 
 /// Above this many DP cells, an unmatched pair's similarity is estimated from its lower bound.
 const EXACT_CELLS: usize = 250_000;
@@ -39,7 +40,10 @@ impl Line {
             .zip(&other.hist)
             .map(|(a, b)| a.abs_diff(*b) as usize)
             .sum();
-        self.chars.len().abs_diff(other.chars.len()).max(l1.div_ceil(2))
+        self.chars
+            .len()
+            .abs_diff(other.chars.len())
+            .max(l1.div_ceil(2))
     }
 }
 
@@ -70,34 +74,6 @@ fn similarity(a: &Line, b: &Line) -> f32 {
     1.0 - d as f32 / longest as f32
 }
 
-/// Edit distance of `a` and `b` if it is at most `k` (banded dynamic programming).
-fn levenshtein_within(a: &[char], b: &[char], k: usize) -> Option<usize> {
-    if a.len().abs_diff(b.len()) > k {
-        return None;
-    }
-    let inf = usize::MAX / 2;
-    let mut prev: Vec<usize> = (0..=b.len()).map(|j| if j <= k { j } else { inf }).collect();
-    let mut cur = vec![inf; b.len() + 1];
-    for i in 1..=a.len() {
-        let lo = i.saturating_sub(k).max(1);
-        let hi = (i + k).min(b.len());
-        cur.fill(inf);
-        cur[0] = if i <= k { i } else { inf };
-        let mut row_min = cur[0];
-        for j in lo..=hi {
-            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
-            let v = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
-            cur[j] = v;
-            row_min = row_min.min(v);
-        }
-        if row_min > k {
-            return None;
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    Some(prev[b.len()]).filter(|&d| d <= k)
-}
-
 pub(super) fn resolve(
     text: &str,
     lines: &Lines,
@@ -108,7 +84,11 @@ pub(super) fn resolve(
     let ends_nl = old.ends_with('\n');
     let old_body = old.strip_suffix('\n').unwrap_or(old);
     let olds: Vec<Line> = old_body.split('\n').map(Line::new).collect();
-    let texts: Vec<Line> = lines.spans.iter().map(|r| Line::new(&text[r.clone()])).collect();
+    let texts: Vec<Line> = lines
+        .spans
+        .iter()
+        .map(|r| Line::new(&text[r.clone()]))
+        .collect();
     let n = olds.len();
     if texts.len() < n {
         return Err(Unresolved::NotFound { closest: vec![] });
@@ -148,7 +128,9 @@ pub(super) fn resolve(
         total / n as f32
     };
 
-    let need = ((s.fuzzy_min_line_fraction * n as f32) - 1e-4).ceil().max(1.0) as u32;
+    let need = ((s.fuzzy_min_line_fraction * n as f32) - 1e-4)
+        .ceil()
+        .max(1.0) as u32;
     let mut qualified: Vec<(usize, f32)> = (0..windows)
         .filter(|&w| counts[w] >= need)
         .map(|w| (w, score(w)))
@@ -180,6 +162,9 @@ pub(super) fn resolve(
     let mut end = lines.spans[w + n - 1].end;
     if ends_nl && end < text.len() {
         end += 1;
+    } else if text[..end].ends_with('\r') && !old_body.ends_with('\r') {
+        // A CRLF file: the line's `\r` belongs to its line break, not to the matched text.
+        end -= 1;
     }
     Ok(Resolved {
         range: start..end,
@@ -228,22 +213,6 @@ fn closest(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn banded_levenshtein_agrees_with_the_full_one() {
-        let words = ["", "a", "kitten", "sitting", "flaw", "lawn", "中文字", "中字", "😀x"];
-        for a in words {
-            for b in words {
-                let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-                let full = levenshtein_within(&a, &b, a.len().max(b.len())).unwrap();
-                for k in 0..8 {
-                    assert_eq!(levenshtein_within(&a, &b, k), (full <= k).then_some(full));
-                }
-            }
-        }
-        let (k, s): (Vec<char>, Vec<char>) = ("kitten".chars().collect(), "sitting".chars().collect());
-        assert_eq!(levenshtein_within(&k, &s, 9), Some(3));
-    }
 
     #[test]
     fn similarity_ignores_trailing_whitespace_only() {

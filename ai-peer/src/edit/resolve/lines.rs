@@ -41,7 +41,12 @@ impl Lines {
             range.start
         };
         let last = self.line_of(last_byte).max(first);
-        self.window(text, first as usize - 1, (last - first) as usize + 1, similarity)
+        self.window(
+            text,
+            first as usize - 1,
+            (last - first) as usize + 1,
+            similarity,
+        )
     }
 
     /// Lines `first..first + n` (0-based), as a candidate.
