@@ -3,8 +3,9 @@
 //!
 //! A minor saving next to provider prompt caching (notes §5), so it is kept simple: an
 //! in-process LRU bounded by entries and bytes, with a TTL. The key includes the document
-//! version, and requests offering edit tools are never cached, because replaying an edit
-//! against a changed room would be wrong.
+//! version, and only answers that call no tool are stored: a replayed tool call would act
+//! again (an edit twice), while a text answer to the same request about the same room state
+//! (a repeated question) is as good as a fresh one.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -130,9 +131,11 @@ impl ResponseCache {
         }
     }
 
-    /// False when the request offers a tool that changes the room.
-    pub fn is_cacheable(request: &Request) -> bool {
-        !request.offers_edit_tools()
+    /// Whether a completed answer may be stored: it calls no tool.
+    pub fn storable(events: &[Event]) -> bool {
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::ToolUseStart { .. }))
     }
 
     /// The key of `request` against the room at `doc_version`, answered by `override_model`

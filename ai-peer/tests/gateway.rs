@@ -168,15 +168,22 @@ async fn a_repeated_question_at_the_same_version_comes_from_the_cache() {
     let mut changed = gateway.stream(ask("v2", false)).await.unwrap();
     drain(&mut changed).await;
     assert!(!changed.cache_hit);
-    let mut edits = gateway.stream(ask("v2", true)).await.unwrap();
+    // Offering edit tools, a text answer is cached; an answer calling a tool never is.
+    let mut offered = gateway.stream(ask("v3", true)).await.unwrap();
+    drain(&mut offered).await;
+    let mut offered_again = gateway.stream(ask("v3", true)).await.unwrap();
+    drain(&mut offered_again).await;
+    assert!(!offered.cache_hit && offered_again.cache_hit);
+    common::script(&mock, json!(["tool_call"])).await;
+    let mut edits = gateway.stream(ask("v4", true)).await.unwrap();
     drain(&mut edits).await;
-    let mut edits_again = gateway.stream(ask("v2", true)).await.unwrap();
+    let mut edits_again = gateway.stream(ask("v4", true)).await.unwrap();
     drain(&mut edits_again).await;
     assert!(
         !edits.cache_hit && !edits_again.cache_hit,
-        "edit tools are never cached"
+        "an answer calling a tool is never replayed"
     );
-    assert_eq!(common::recorded(&mock).await.len(), 4);
+    assert_eq!(common::recorded(&mock).await.len(), 5);
 }
 
 #[tokio::test]

@@ -516,3 +516,83 @@ async fn turns_in_two_rooms_run_at_the_same_time() {
     finished_answer(&a, &ida).await;
     finished_answer(&b, &idb).await;
 }
+
+#[tokio::test]
+async fn stop_cancels_the_running_turn() {
+    let room = Room::start(
+        json!({"rules": [{"when": {"last_user_contains": "@claude"}, "reply": [{"text": "a very long answer ".repeat(200)}], "delay_ms": 20, "chunk_chars": 4}]}),
+        "",
+    )
+    .await;
+    let ada = room.person().await;
+    let id = say(&ada, "ada", "@claude talk a lot");
+    eventually("the reply to stream", || {
+        answer(&ada, &id).is_some_and(|e| e.text.len() > 20)
+    })
+    .await;
+    say(&ada, "ada", "/stop");
+    let done = finished_answer(&ada, &id).await;
+    assert_eq!(done.status.as_deref(), Some("stopped"), "{done:?}");
+    assert!(done.text.ends_with("_(stopped)_"), "{}", done.text);
+    let len = done.text.len();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        answer(&ada, &id).unwrap().text.len(),
+        len,
+        "nothing more arrives"
+    );
+}
+
+#[tokio::test]
+async fn the_room_setting_decides_when_claude_answers() {
+    let room = Room::start(
+        json!({"rules": [{"when": {"always": true}, "reply": [{"text": "Here."}]}]}),
+        "",
+    )
+    .await;
+    let ada = room.person().await;
+    let set = |mode: &str| {
+        let meta = protocol::schema::meta(ada.doc());
+        yrs::Map::insert(&meta, &mut ada.doc().transact_mut(), chat::META_AI, mode);
+    };
+    set("always");
+    let plain = say(&ada, "ada", "no mention, but the room says always");
+    assert_eq!(finished_answer(&ada, &plain).await.text, "Here.");
+    set("off");
+    let ignored = say(&ada, "ada", "@claude are you there?");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(answer(&ada, &ignored).is_none(), "AI is off in this room");
+    set("mention");
+    let asked = say(&ada, "ada", "@Claude now?");
+    assert_eq!(finished_answer(&ada, &asked).await.text, "Here.");
+    assert_eq!(room.mock.requests().await.len(), 2);
+}
+
+#[tokio::test]
+async fn edits_and_leases_count_emoji_and_cjk_correctly() {
+    let rules = json!({"rules": [
+        {"when": {"tool_result_for": "str_replace"}, "reply": [{"text": "Done 🎉"}]},
+        {"when": {"last_user_contains": "@claude"}, "reply": [
+            {"tool": "str_replace", "input": {"path": "i18n.txt", "old_str": "你好 🌍 world", "new_str": "こんにちは 🎉🎉 世界 — ünïcödé"}}
+        ], "delay_ms": 5, "chunk_chars": 2}
+    ]});
+    let room = Room::start(rules, "chars_per_sec = 300\nmax_chars_per_txn = 3").await;
+    let ada = room.person().await;
+    write(&ada, "i18n.txt", "😀 first\n你好 🌍 world\n🚀 last\n");
+    let id = say(&ada, "ada", "@claude translate the middle line");
+    let mut leases = Vec::new();
+    while answer(&ada, &id).is_none_or(|e| e.is_running_turn()) {
+        if let Some(p) = claude_presence(&ada).filter(|p| p["lease"].is_object()) {
+            leases.push(p["lease"].clone());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let done = finished_answer(&ada, &id).await;
+    assert_eq!(done.status.as_deref(), Some("done"), "{done:?}");
+    let text = file_text(ada.doc(), "i18n.txt");
+    assert_eq!(text, "😀 first\nこんにちは 🎉🎉 世界 — ünïcödé\n🚀 last\n");
+    // Leases are UTF-16 offsets (as Yjs counts in JavaScript): the range starts after "😀 first\n",
+    // which is 9 code units (the emoji is a surrogate pair), not 11 bytes.
+    assert!(!leases.is_empty());
+    assert!(leases.iter().all(|l| l["from"] == 9), "{leases:?}");
+}

@@ -53,6 +53,15 @@ pub fn build(
     Ok((built, in_scope))
 }
 
+/// The room's version for the response cache: its state vector, hashed.
+pub fn doc_version(ctx: &RoomCtx) -> String {
+    let sv = ctx.doc.transact().state_vector().encode_v1();
+    Sha256::digest(&sv)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The room's state vector, the question and the conversation so far, hashed.
 fn cache_key(ctx: &RoomCtx, question: &Entry, conversation: &[Message], model: &str) -> Vec<u8> {
     let sv = ctx.doc.transact().state_vector().encode_v1();

@@ -105,6 +105,9 @@ async fn converse(
         let (built, in_scope) =
             context::build(ctx, &cache, question, &conversation, &spec, &budget).map_err(failed)?;
         let mut call = Call::new(built.request, ctx.room.clone(), TENANT);
+        // A repeated question about an unchanged room is answered from the response cache
+        // (text answers only: one that calls a tool is never replayed).
+        call.doc_version = Some(context::doc_version(ctx));
         call.files_in_scope = in_scope;
         call.failed_edit_retry = failed_edit;
         let answer = tokio::select! {

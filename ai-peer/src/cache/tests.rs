@@ -151,12 +151,21 @@ fn cache_points_and_schema_key_order_do_not_change_the_key() {
 }
 
 #[test]
-fn edit_tools_are_not_cacheable() {
-    assert!(ResponseCache::is_cacheable(&request()));
-    assert!(ResponseCache::is_cacheable(&Request::user("hi", 10)));
-    let mut r = request();
-    r.tools.push(tool("str_replace", true));
-    assert!(!ResponseCache::is_cacheable(&r));
+fn answers_calling_a_tool_are_not_stored() {
+    let text = crate::Event::TextDelta {
+        index: 0,
+        text: "hi".into(),
+    };
+    let call = crate::Event::ToolUseStart {
+        index: 1,
+        id: "t".into(),
+        name: "str_replace".into(),
+    };
+    assert!(ResponseCache::storable(&[
+        text.clone(),
+        crate::Event::MessageStop
+    ]));
+    assert!(!ResponseCache::storable(&[text, call]));
 }
 
 #[test]

@@ -183,6 +183,7 @@ impl Answer {
             .map_or(0.0, |s| cost_usd(&m.usage, &s.prices));
         if outcome == Outcome::Completed
             && let Some((cache, key, events)) = m.cache.take()
+            && ResponseCache::storable(&events)
         {
             let answer = CachedAnswer {
                 model: self.model.clone(),

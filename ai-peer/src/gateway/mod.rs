@@ -35,7 +35,7 @@ pub struct Call {
     pub room: String,
     pub tenant: String,
     /// The version of the room the request was built from (e.g. a hash of its state vector).
-    /// With it, an answer to a request offering no edit tools is cached for that version.
+    /// With it, an answer that calls no tool is cached for that version.
     pub doc_version: Option<String>,
     /// Files the request is about (the router sends multi-file work to the strong model).
     pub files_in_scope: usize,
@@ -198,7 +198,8 @@ impl Gateway {
 
     fn cache_key(&self, call: &Call) -> Option<CacheKey> {
         let version = call.doc_version.as_deref()?;
-        (self.cache.enabled() && ResponseCache::is_cacheable(&call.request))
+        self.cache
+            .enabled()
             .then(|| ResponseCache::key(&call.request, version, call.model.as_deref()))
     }
 

@@ -1,9 +1,11 @@
 //! `tandem bench`: a load generator speaking the y-websocket protocol; prints one JSON report.
 //!
 //! Scenarios: `fanout` (delivery latency in one busy room), `rooms` (server memory per idle
-//! room) and `coldload` (a large document to fresh clients). The bench runs on its own thread
+//! room), `coldload` (a large document to fresh clients) and `agent-edit` (the AI peer's edit
+//! path: delta to peer, and people's keystrokes while it streams). The bench runs on its own thread
 //! and runtime (current-thread by default) so that `--pin` can give it exactly one core.
 
+mod agent;
 mod coldload;
 mod fanout;
 mod procfs;
@@ -33,6 +35,9 @@ pub enum Scenario {
     Rooms(rooms::RoomsArgs),
     /// Replays an editing trace into a room, then times fresh clients fetching the document.
     Coldload(coldload::ColdloadArgs),
+    /// The AI peer's streaming edits: tool-input delta to another client, and keystroke latency
+    /// idle versus while the agent streams at full pacing speed.
+    AgentEdit(agent::AgentEditArgs),
 }
 
 impl Scenario {
@@ -41,6 +46,7 @@ impl Scenario {
             Scenario::Fanout(a) => &a.common,
             Scenario::Rooms(a) => &a.common,
             Scenario::Coldload(a) => &a.common,
+            Scenario::AgentEdit(a) => &a.common,
         }
     }
 }
@@ -135,6 +141,7 @@ async fn run_all(scenario: &Scenario, common: &CommonArgs) -> Result<Value> {
             Scenario::Fanout(a) => fanout::run(a, &target).await?,
             Scenario::Rooms(a) => rooms::run(a, &target).await?,
             Scenario::Coldload(a) => coldload::run(a, &target).await?,
+            Scenario::AgentEdit(a) => agent::run(a, &target).await?,
         };
         report["pinning"] = pinning(common, &target);
         eprintln!("bench: run {} of {} done", i + 1, common.runs.max(1));

@@ -143,6 +143,8 @@ fn spawn_server(extra: &[String], secret: &str) -> Result<(Spawned, String)> {
         .arg("--data-dir")
         .arg(data_dir.path())
         .args(extra)
+        // The bench plays every participant itself; `--serve-arg=--ai-peer=in-process` overrides.
+        .env("TANDEM_AI_PEER", "off")
         .env("TANDEM_SECRET", secret)
         .env("TANDEM_LOG", log)
         .stdin(Stdio::null())
