@@ -57,6 +57,18 @@ pub enum AiError {
     Invalid(String),
     #[error("invalid setting {0}")]
     Config(String),
+    /// A live edit names a file the room does not have.
+    #[error("no file {0}")]
+    NoSuchFile(String),
+    /// A live edit's byte range is out of bounds or splits a character of the file's current
+    /// text (usually: the text changed between resolving and beginning the edit).
+    #[error("range {start}..{end} does not fit the current text of {path} ({len} bytes)")]
+    BadRange {
+        path: String,
+        start: usize,
+        end: usize,
+        len: usize,
+    },
 }
 
 impl AiError {

@@ -21,7 +21,8 @@ mod text_ops;
 
 use super::plan::{Plan, Tag};
 use super::units;
-use super::{EditError, EditSettings};
+use super::EditSettings;
+use crate::AiError;
 use text_ops::{pin, replace_minimal};
 
 /// What a step did.
@@ -67,13 +68,13 @@ impl LiveEdit {
         path: &str,
         range: Range<usize>,
         origin: &str,
-    ) -> Result<Self, EditError> {
+    ) -> Result<Self, AiError> {
         let files = files(doc);
         let txn = doc.transact();
         let text =
-            file_text(&txn, &files, path).ok_or_else(|| EditError::NoSuchFile(path.to_owned()))?;
+            file_text(&txn, &files, path).ok_or_else(|| AiError::NoSuchFile(path.to_owned()))?;
         let s = text.get_string(&txn);
-        let bad = || EditError::BadRange {
+        let bad = || AiError::BadRange {
             path: path.to_owned(),
             start: range.start,
             end: range.end,

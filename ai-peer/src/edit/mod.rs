@@ -49,19 +49,3 @@ impl Default for EditSettings {
         }
     }
 }
-
-/// Why a live edit could not start.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum EditError {
-    #[error("no file {0}")]
-    NoSuchFile(String),
-    /// The byte range is out of bounds or splits a character of the file's current text
-    /// (usually: the text changed between `resolve` and `LiveEdit::begin`).
-    #[error("range {start}..{end} does not fit the current text of {path} ({len} bytes)")]
-    BadRange {
-        path: String,
-        start: usize,
-        end: usize,
-        len: usize,
-    },
-}
