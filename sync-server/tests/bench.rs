@@ -122,3 +122,26 @@ fn runs_are_combined_into_medians() {
     assert_eq!(r["runs"].as_array().map(Vec::len), Some(2));
     assert_eq!(r["median"]["rooms"], 2);
 }
+
+#[test]
+fn agent_edit_times_deltas_and_keystrokes_with_the_ai_streaming() {
+    let r = bench(&[
+        "agent-edit",
+        "--spawn",
+        "--deltas",
+        "40",
+        "--delta-gap-ms",
+        "2",
+        "--keystrokes",
+        "20",
+        "--keystroke-gap-ms",
+        "5",
+    ]);
+    // Every delta past the edit engine's lookahead produced an update another client saw.
+    let deltas = r["delta_to_peer_ms"]["count"].as_u64().unwrap();
+    assert!(deltas >= 25, "{r:#}");
+    assert_eq!(r["keystroke_idle_ms"]["count"], 20, "{r:#}");
+    assert_eq!(r["keystroke_while_ai_streams_ms"]["count"], 20, "{r:#}");
+    assert!(r["ai_chars_written_during_phase"].as_u64().unwrap() > 0, "{r:#}");
+    assert!(r["ratio_p99"].as_f64().is_some());
+}
