@@ -142,6 +142,9 @@ fn agent_edit_times_deltas_and_keystrokes_with_the_ai_streaming() {
     assert!(deltas >= 25, "{r:#}");
     assert_eq!(r["keystroke_idle_ms"]["count"], 20, "{r:#}");
     assert_eq!(r["keystroke_while_ai_streams_ms"]["count"], 20, "{r:#}");
-    assert!(r["ai_chars_written_during_phase"].as_u64().unwrap() > 0, "{r:#}");
+    assert!(
+        r["ai_chars_written_during_phase"].as_u64().unwrap() > 0,
+        "{r:#}"
+    );
     assert!(r["ratio_p99"].as_f64().is_some());
 }

@@ -19,9 +19,9 @@ use yrs::{
 
 mod text_ops;
 
+use super::EditSettings;
 use super::plan::{Plan, Tag};
 use super::units;
-use super::EditSettings;
 use crate::AiError;
 use text_ops::{pin, replace_minimal};
 
