@@ -133,6 +133,13 @@ impl Edits {
         }
         if let Some(live) = p.live.as_mut() {
             live.finish_input();
+        } else if p.outcome.is_none() && !p.ready_to_begin() {
+            let needs = if p.create {
+                "`path` and `content`"
+            } else {
+                "`path`, `old_str` and `new_str`"
+            };
+            p.outcome = Some(Outcome::error(format!("The edit needs {needs}.")));
         }
         Some(value)
     }
@@ -345,3 +352,7 @@ fn line_span(doc: &Doc, path: &str, from: u32, to: u32) -> Option<(u32, u32)> {
 pub fn at_least(d: Duration) -> Duration {
     d.max(Duration::from_micros(100))
 }
+
+#[cfg(test)]
+#[path = "edits_tests.rs"]
+mod tests;

@@ -379,3 +379,18 @@ pub fn reject(ctx: &RoomCtx, turn: Option<u64>, by: &str) -> Result<String, Stri
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::mentions;
+
+    #[test]
+    fn a_mention_is_the_name_as_a_word_in_any_case() {
+        assert!(mentions("@claude fix it", "Claude"));
+        assert!(mentions("hey @Claude, look", "Claude"));
+        assert!(mentions("ping @CLAUDE", "Claude"));
+        assert!(!mentions("@claudette is someone else", "Claude"));
+        assert!(!mentions("claude without the at", "Claude"));
+        assert!(mentions("@ada and @bot", "bot"));
+    }
+}

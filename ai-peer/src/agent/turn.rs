@@ -248,7 +248,15 @@ async fn stream_round(
                 publish_progress(ctx, &edits, turn);
             }
             item = answer.next(), if !stream_done => match item {
-                None => stream_done = true,
+                None => {
+                    stream_done = true;
+                    // A block the answer never closed still ends (its edit with an error).
+                    for call in &round.calls {
+                        if Edits::streams(&call.name) {
+                            edits.block_stop(call.index as usize);
+                        }
+                    }
+                }
                 Some(Err(e)) => {
                     edits.abort(&ctx.doc, "the model's answer broke off");
                     return Err(failed(e));
