@@ -596,3 +596,41 @@ async fn edits_and_leases_count_emoji_and_cjk_correctly() {
     assert!(!leases.is_empty());
     assert!(leases.iter().all(|l| l["from"] == 9), "{leases:?}");
 }
+
+#[tokio::test]
+async fn a_turn_cut_off_by_a_server_crash_ends_as_an_error_after_the_restart() {
+    let mut room = Room::start(
+        json!({"rules": [{"when": {"last_user_contains": "@claude"}, "reply": [{"text": "long ".repeat(400)}], "delay_ms": 20, "chunk_chars": 4}]}),
+        "",
+    )
+    .await;
+    let ada = room.person().await;
+    let id = say(&ada, "ada", "@claude talk");
+    eventually("the reply to stream", || {
+        answer(&ada, &id).is_some_and(|e| e.status.as_deref() == Some("streaming"))
+    })
+    .await;
+    room.server.kill9();
+    room.server.restart();
+    // Ada reconnects; the restarted server's AI peer joins and ends the orphaned turn.
+    eventually("the interrupted turn to end as an error", || {
+        answer(&ada, &id).is_some_and(|e| e.status.as_deref() == Some("error"))
+    })
+    .await;
+    let entry = answer(&ada, &id).unwrap();
+    assert!(
+        entry.fields["error"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted"),
+        "{}",
+        entry.fields
+    );
+    // It is not answered twice.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let replies = chat::entries(ada.doc())
+        .into_iter()
+        .filter(|e| e.reply_to.as_deref() == Some(id.as_str()))
+        .count();
+    assert_eq!(replies, 1);
+}

@@ -107,6 +107,7 @@ pub async fn serve(
         trackers: Mutex::default(),
     });
     tracing::info!(room, "joined");
+    end_interrupted_turns(&ctx);
 
     let changed = Arc::new(Notify::new());
     let chat_ref = chat::chat(&doc);
@@ -285,6 +286,22 @@ impl Session {
             d.cancel();
         });
         self.running = Some(Running { cancel, done });
+    }
+}
+
+/// Turns an earlier run of the agent left running (it stopped mid-turn: a restart, a crash) end
+/// as errors, so they no longer look busy and can be rejected or retried.
+fn end_interrupted_turns(ctx: &RoomCtx) {
+    for e in chat::entries(&ctx.doc) {
+        if let (true, Some(turn)) = (e.is_running_turn(), e.turn) {
+            tracing::info!(room = %ctx.room, turn, "ending a turn interrupted by a restart");
+            let why = format!(
+                "interrupted: {} stopped before finishing this turn",
+                ctx.settings.name
+            );
+            set_turn_field(ctx, turn, chat::ERROR, Any::from(why));
+            set_turn_field(ctx, turn, chat::STATUS, Any::from("error"));
+        }
     }
 }
 
