@@ -10,7 +10,7 @@ use serde_json::Value;
 use yrs::{Doc, Transact};
 
 use super::tools::{self, CREATE_FILE, Outcome, STR_REPLACE};
-use crate::edit::{self, EditSettings, FieldEvent, InputStream, LiveEdit, TokenBucket};
+use crate::edit::{self, EditSettings, FieldEvent, InputStream, LiveEdit, TokenBucket, units};
 
 /// An edit tool call being streamed.
 struct Pending {
@@ -340,12 +340,10 @@ impl Pending {
 /// 1-based lines spanned by UTF-16 offsets `from..to` of a file.
 fn line_span(doc: &Doc, path: &str, from: u32, to: u32) -> Option<(u32, u32)> {
     let text = protocol::schema::read_file(doc, path)?;
-    let _txn = doc.transact();
-    let line_at = |units: u32| {
-        let b = super::presence::unit_to_byte(&text, units, yrs::OffsetKind::Utf16);
-        text[..b].matches('\n').count() as u32 + 1
+    let line_at = |at: u32| {
+        units::to_byte(&text, at, yrs::OffsetKind::Utf16).map(|b| units::line_of(&text, b))
     };
-    Some((line_at(from), line_at(to.max(from))))
+    Some((line_at(from)?, line_at(to.max(from))?))
 }
 
 /// How long to wait for `d` when it is zero-ish (tokio needs a future instant).

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use yrs::{Doc, Map, Out, StickyIndex, Transact};
 
 use super::AgentSettings;
+use crate::edit::units;
 
 /// What Claude is doing, as people see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,8 +188,10 @@ pub fn peer_cursors(doc: &Doc, presence: &[(u64, Value)], me: u64) -> Vec<PeerCu
             continue;
         };
         let content = yrs::GetString::get_string(&text, &txn);
-        let byte = unit_to_byte(&content, offset.index, doc.offset_kind());
-        let line = content[..byte].matches('\n').count() as u32;
+        let Some(byte) = units::to_byte(&content, offset.index, doc.offset_kind()) else {
+            continue;
+        };
+        let line = units::line_of(&content, byte) - 1;
         let who = state["user"]["name"]
             .as_str()
             .unwrap_or("someone")
@@ -197,27 +200,4 @@ pub fn peer_cursors(doc: &Doc, presence: &[(u64, Value)], me: u64) -> Vec<PeerCu
     }
     drop(txn);
     out
-}
-
-/// A document offset (in the doc's unit) as a byte offset into `s` (clamped, on a char boundary).
-pub fn unit_to_byte(s: &str, index: u32, unit: yrs::OffsetKind) -> usize {
-    match unit {
-        yrs::OffsetKind::Bytes => {
-            let mut i = (index as usize).min(s.len());
-            while !s.is_char_boundary(i) {
-                i -= 1;
-            }
-            i
-        }
-        yrs::OffsetKind::Utf16 => {
-            let mut units = 0u32;
-            for (b, c) in s.char_indices() {
-                if units >= index {
-                    return b;
-                }
-                units += c.len_utf16() as u32;
-            }
-            s.len()
-        }
-    }
 }

@@ -18,7 +18,7 @@ mod live;
 mod pace;
 mod plan;
 mod resolve;
-mod units;
+pub(crate) mod units;
 
 pub use input::{FieldEvent, InputStream};
 pub use live::{Conflict, LiveEdit, Step};
