@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: unit tests, the CLI tests and the end-to-end suite (which
-# drives the real `tandem` binary and stock npm Yjs clients). Installs the Node test clients first.
+# Runs every test of the workspace: the web client's unit tests (Vitest), then unit tests, the
+# CLI tests and the end-to-end suite (which drives the real `tandem` binary, stock npm Yjs
+# clients and, for the web client, Debian's Chromium through playwright-core). Installs the Node
+# packages, builds the web client, and installs Chromium from Debian's packages when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -d tests/node/node_modules ]]; then
   npm ci --prefix tests/node --no-audit --no-fund
 fi
+if [[ ! -d clients/web/node_modules ]]; then
+  npm ci --prefix clients/web --no-audit --no-fund
+fi
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq chromium
+  else
+    echo "the browser tests need Debian's Chromium at /usr/bin/chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+npm run build --prefix clients/web
+npm test --prefix clients/web
 exec cargo test --workspace "$@"

@@ -34,6 +34,9 @@ pub struct Grant {
     pub name: Option<String>,
     pub tenant: Option<String>,
     pub ttl: Duration,
+    /// The latest `exp` (seconds since the epoch) whatever `ttl` says: the minting token's own,
+    /// so a token handed out from another never outlives it.
+    pub not_after: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +62,8 @@ pub async fn issue(
         sub: grant.sub.clone(),
         name: grant.name.clone(),
         tenant: grant.tenant.clone(),
-        exp: iat + grant.ttl.min(MAX_TTL).as_secs().max(1),
+        exp: (iat + grant.ttl.min(MAX_TTL).as_secs().max(1))
+            .min(grant.not_after.unwrap_or(u64::MAX)),
         jti: Some(crate::auth::new_jti()),
         iat: Some(iat),
     };

@@ -77,6 +77,11 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Lifetime of the tokens in links made by `POST /api/rooms` and local mode.
     pub link_ttl: Duration,
+    /// Lifetime of the read-only keys in preview URLs (`POST /api/rooms/{room}/preview`).
+    pub preview_ttl: Duration,
+    /// The built web client served at `/`, `/r/{room}` and `/assets/`: the setting, else
+    /// `DEFAULT_WEB_DIR` when that directory exists; `None` answers those pages with 503.
+    pub web_dir: Option<PathBuf>,
     /// How long compaction keeps older snapshots for point-in-time restore, and at most one per
     /// `history_spacing` of them.
     pub history_retention: Duration,
@@ -150,6 +155,8 @@ impl Default for Config {
             jwt_issuer: None,
             public_url: None,
             link_ttl: Duration::from_secs(30 * 24 * 3600),
+            preview_ttl: Duration::from_secs(3600),
+            web_dir: None,
             history_retention: Duration::from_secs(7 * 24 * 3600),
             history_spacing: Duration::from_secs(5 * 60),
             runner: RunnerSetup::Off,
@@ -233,6 +240,12 @@ pub struct Settings {
     /// Lifetime of link tokens, e.g. "30d".
     #[arg(long, env = "TANDEM_LINK_TTL")]
     pub link_ttl: Option<String>,
+    /// Lifetime of the keys in preview URLs, e.g. "1h".
+    #[arg(long, env = "TANDEM_PREVIEW_TTL")]
+    pub preview_ttl: Option<String>,
+    /// The built web client (default: ./clients/web/dist when it exists).
+    #[arg(long, env = "TANDEM_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
     /// How long older snapshots are kept for point-in-time restore, e.g. "7d".
     #[arg(long, env = "TANDEM_HISTORY_RETENTION")]
     pub history_retention: Option<String>,
@@ -284,6 +297,16 @@ pub fn resolve_runner(
 ) -> Result<runner::config::Config, ConfigError> {
     file.resolve(flags, jail_command()?)
         .map_err(|e| ConfigError::Invalid(e.to_string()))
+}
+
+/// Where `tandem serve` looks for the built web client when `web_dir` is not set (relative to the
+/// current directory: the repository root in development).
+pub const DEFAULT_WEB_DIR: &str = "clients/web/dist";
+
+/// The web client directory: the one configured (even if missing: the pages then say how to build
+/// it), else `fallback` if that directory exists.
+fn web_dir(configured: Option<PathBuf>, fallback: &Path) -> Option<PathBuf> {
+    configured.or_else(|| fallback.is_dir().then(|| fallback.to_owned()))
 }
 
 /// Parses a humantime duration setting ("30d", "5m", "0s").
@@ -357,6 +380,8 @@ impl ServeArgs {
             jwt_issuer: pick!(jwt_issuer),
             public_url: pick!(public_url).map(|u| u.trim_end_matches('/').to_owned()),
             link_ttl: duration("link_ttl", pick!(link_ttl), d.link_ttl)?,
+            preview_ttl: duration("preview_ttl", pick!(preview_ttl), d.preview_ttl)?,
+            web_dir: web_dir(pick!(web_dir), Path::new(DEFAULT_WEB_DIR)),
             history_retention: duration(
                 "history_retention",
                 pick!(history_retention),
@@ -414,6 +439,9 @@ impl Config {
         }
         if self.link_ttl.is_zero() {
             return Err(ConfigError::Invalid("link_ttl must be > 0".into()));
+        }
+        if self.preview_ttl.is_zero() {
+            return Err(ConfigError::Invalid("preview_ttl must be > 0".into()));
         }
         if self.ping_interval.is_zero() || self.dead_after <= self.ping_interval {
             return Err(ConfigError::Invalid(
@@ -564,6 +592,52 @@ mod tests {
         });
         assert!(
             matches!(zero.resolve(), Err(ConfigError::Invalid(m)) if m.contains("reject_timeout"))
+        );
+    }
+
+    #[test]
+    fn preview_ttl_and_web_dir() {
+        let d = ServeArgs::default().resolve().unwrap();
+        assert_eq!(d.preview_ttl, Duration::from_secs(3600));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tandem.toml");
+        std::fs::write(&path, "preview_ttl = \"10m\"\nweb_dir = \"/srv/web\"\n").unwrap();
+        let args = |settings| ServeArgs {
+            config: Some(path.clone()),
+            settings,
+        };
+        let c = args(Settings::default()).resolve().unwrap();
+        assert_eq!(c.preview_ttl, Duration::from_secs(600));
+        assert_eq!(c.web_dir, Some(PathBuf::from("/srv/web")));
+        let c = args(Settings {
+            preview_ttl: Some("90s".into()),
+            web_dir: Some("/elsewhere".into()),
+            ..Default::default()
+        })
+        .resolve()
+        .unwrap();
+        assert_eq!(c.preview_ttl, Duration::from_secs(90));
+        assert_eq!(c.web_dir, Some(PathBuf::from("/elsewhere")));
+        for bad in ["0s", "soon"] {
+            let r = args(Settings {
+                preview_ttl: Some(bad.into()),
+                ..Default::default()
+            })
+            .resolve();
+            assert!(
+                matches!(r, Err(ConfigError::Invalid(m)) if m.contains("preview_ttl")),
+                "{bad}"
+            );
+        }
+
+        // Unset: the fallback when it exists, else none; a configured dir is kept even if missing.
+        let missing = dir.path().join("missing");
+        assert_eq!(web_dir(None, dir.path()), Some(dir.path().to_owned()));
+        assert_eq!(web_dir(None, &missing), None);
+        assert_eq!(
+            web_dir(Some(missing.clone()), dir.path()),
+            Some(missing.clone())
         );
     }
 

@@ -61,6 +61,12 @@ pub enum ApiError {
     TokenRevoked,
     #[error("this token does not allow that")]
     Forbidden,
+    /// A start-page request (no token) from elsewhere than this machine, or to a server that is
+    /// not in local mode.
+    #[error(
+        "creating rooms from the start page needs local mode on this machine; ask for a room link"
+    )]
+    LocalOnly,
     #[error("history does not reach back to {0}")]
     NoHistory(String),
     #[error("storage error")]
@@ -86,6 +92,7 @@ impl ApiError {
             ApiError::TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired"),
             ApiError::TokenRevoked => (StatusCode::UNAUTHORIZED, "token_revoked"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::LocalOnly => (StatusCode::FORBIDDEN, "local_only"),
             ApiError::NoHistory(_) => (StatusCode::NOT_FOUND, "no_history"),
             ApiError::Storage => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -152,6 +159,19 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "storage error");
         ApiError::Storage
+    }
+}
+
+impl ApiError {
+    /// The same status with the message as `text/plain`, for pages a browser shows as they are
+    /// (the preview) rather than a client reading JSON.
+    pub fn into_text_response(self) -> Response {
+        let (status, _) = self.status_and_code();
+        let headers = [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )];
+        (status, headers, self.to_string()).into_response()
     }
 }
 

@@ -77,7 +77,9 @@ pub async fn run(
             tracing::warn!(error = %e, "set_nodelay failed");
         }
     });
-    let router = crate::http::router(app.clone());
+    // The peer's address: the start page's room creation is for this machine only.
+    let router = crate::http::router(app.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await?;
@@ -149,6 +151,7 @@ async fn start_ai_peer(
         name: Some(settings.name.clone()),
         tenant: None,
         ttl: crate::access::MAX_TTL,
+        not_after: None,
     };
     let (token, _) = issue(access.secret(), &**rooms.store(), &grant, "server")
         .await
@@ -219,6 +222,7 @@ async fn local_mode(config: &Config, access: &Access, rooms: &Rooms) -> Result<(
         name: None,
         tenant: None,
         ttl: config.link_ttl,
+        not_after: None,
     };
     let issued = async {
         let (admin, _) =

@@ -54,6 +54,7 @@ pub async fn run(args: TokenArgs) -> anyhow::Result<()> {
         name: args.name,
         tenant: args.tenant,
         ttl,
+        not_after: None,
     };
     let issued = issue(&secret, &store, &grant, CLI_ACTOR).await;
     crate::store::Store::close(&store).await;

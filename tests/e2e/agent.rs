@@ -24,6 +24,11 @@ pub struct Room {
 
 impl Room {
     pub async fn start(rules: Value, peer_settings: &str) -> Room {
+        Room::start_with(rules, peer_settings, &[]).await
+    }
+
+    /// Like `start`, with extra `tandem serve` flags.
+    pub async fn start_with(rules: Value, peer_settings: &str, extra: &[&str]) -> Room {
         let dir = tempfile::tempdir().unwrap();
         let rules_path = dir.path().join("rules.json");
         std::fs::write(&rules_path, rules.to_string()).unwrap();
@@ -46,6 +51,7 @@ impl Room {
                 "--ai-peer",
                 "in-process",
             ])
+            .args(extra)
             .env("E2E_AGENT_KEY", KEY)
             .start();
         Room {

@@ -29,3 +29,5 @@ mod sync;
 mod token_life;
 mod turns;
 mod versions;
+mod web;
+mod web_serving;

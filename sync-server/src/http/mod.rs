@@ -1,15 +1,21 @@
 //! The HTTP surface (axum): the WebSocket endpoint, the room, file, run and turn API, the
-//! live-rooms feed, health probes.
+//! live-rooms feed, share links and previews, the web client's pages, health probes.
 
 mod audit;
 mod caller;
 mod files;
+mod links;
 mod live;
+mod local_rooms;
+mod media_type;
+mod preview;
 mod rooms;
 mod runs;
+mod starter;
 mod tokens;
 mod turns;
 mod versions;
+mod web;
 
 use std::sync::Arc;
 
@@ -26,10 +32,13 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/sync/{room}", get(crate::ws::sync))
         .route("/api/rooms", post(rooms::create))
+        .route("/api/local/rooms", post(local_rooms::create))
         .route("/api/rooms/{room}", get(rooms::info).delete(rooms::delete))
         .route("/api/rooms/{room}/export", get(rooms::export))
         .route("/api/rooms/{room}/tokens", post(tokens::mint))
         .route("/api/tokens/{jti}", delete(tokens::revoke))
+        .route("/api/rooms/{room}/links", post(links::create))
+        .route("/api/rooms/{room}/preview", post(preview::create))
         .route(
             "/api/rooms/{room}/versions",
             get(versions::list).post(versions::create),
@@ -61,6 +70,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(preview::routes())
+        .merge(web::routes(app.config.web_dir.as_deref()))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(app)
 }

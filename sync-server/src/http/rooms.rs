@@ -1,7 +1,9 @@
-//! `/api/rooms`: create a room (with its edit and view links), inspect, export and delete it.
+//! `/api/rooms`: create a room (with its edit and view links; the start page's local rooms are
+//! made the same way), inspect, export and delete it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -31,7 +33,7 @@ pub struct CreateRoom {
 /// Length of generated room names (base-32, ~60 bits: unguessable enough to share as a link).
 const GENERATED_NAME_LEN: usize = 12;
 
-fn generate_name() -> String {
+pub fn generate_name() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
     let mut rng = rand::rng();
     (0..GENERATED_NAME_LEN)
@@ -51,12 +53,45 @@ pub async fn create(
     };
     caller.require(&name, Perm::Admin)?;
     let ttl = super::tokens::ttl(req.ttl.as_deref(), app.access.link_ttl)?;
-    for path in req.files.keys() {
+    let new = NewRoom {
+        name,
+        files: req.files,
+        ttl,
+        tenant: caller.0.tenant.clone(),
+        actor: caller.actor(),
+    };
+    open(&app, new).await
+}
+
+/// A room to create, and who asks: `POST /api/rooms` and the start page's `POST /api/local/rooms`.
+pub struct NewRoom {
+    pub name: String,
+    pub files: BTreeMap<String, String>,
+    /// Lifetime of the edit and view links' tokens.
+    pub ttl: Duration,
+    pub tenant: Option<String>,
+    /// Recorded in the audit log as the creator and the minter of the links.
+    pub actor: String,
+}
+
+/// Creates `new.name` with its files (409 when the room already has files), audits it and answers
+/// 201 `{room, links: {edit, view, websocket}, tokens: {edit, view}, expires_at}`.
+pub async fn open(
+    app: &App,
+    new: NewRoom,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let NewRoom {
+        name,
+        files,
+        ttl,
+        tenant,
+        actor,
+    } = new;
+    for path in files.keys() {
         if !schema::valid_file_path(path) {
             return Err(ApiError::BadPath);
         }
     }
-    let files = req.files;
     let file_count = files.len();
     let created = app
         .rooms
@@ -74,7 +109,6 @@ pub async fn create(
     if !created {
         return Err(ApiError::Conflict(format!("room {name} already has files")));
     }
-    let actor = caller.actor();
     app.audit(
         &actor,
         "room.created",
@@ -88,8 +122,9 @@ pub async fn create(
         perm,
         sub: String::new(),
         name: None,
-        tenant: caller.0.tenant.clone(),
+        tenant: tenant.clone(),
         ttl,
+        not_after: None,
     };
     let store = app.rooms.store();
     let (edit, claims) = issue(app.access.secret(), &**store, &mint(Perm::Write), &actor).await?;

@@ -54,6 +54,7 @@ pub async fn mint(
         name: req.name,
         tenant: caller.0.tenant.clone(),
         ttl: ttl(req.ttl.as_deref(), app.access.link_ttl)?,
+        not_after: None,
     };
     let store = app.rooms.store();
     let (token, claims) = issue(app.access.secret(), &**store, &grant, &caller.actor()).await?;
