@@ -603,6 +603,33 @@ async fn edits_and_leases_count_emoji_and_cjk_correctly() {
     assert!(leases.iter().all(|l| l["from"] == 9), "{leases:?}");
 }
 
+/// A crash inside the group-commit window can take the turn's entry with it: the restarted
+/// server only learns of it when Ada reconnects and sends it back, after the AI peer joined.
+#[tokio::test]
+async fn a_turn_the_server_lost_in_a_crash_ends_as_an_error_once_a_person_brings_it_back() {
+    let mut room = Room::start_with(
+        json!({"rules": [{"when": {"last_user_contains": "@claude"}, "reply": [{"text": "long ".repeat(400)}], "delay_ms": 20, "chunk_chars": 4}]}),
+        "",
+        &["--commit-interval-ms", "50"],
+    )
+    .await;
+    let ada = room.person().await;
+    let id = say(&ada, "ada", "@claude talk");
+    eventually("the reply entry", || answer(&ada, &id).is_some()).await;
+    room.server.kill9();
+    room.server.restart();
+    eventually("the interrupted turn to end as an error", || {
+        answer(&ada, &id).is_some_and(|e| e.status.as_deref() == Some("error"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let replies = chat::entries(ada.doc())
+        .into_iter()
+        .filter(|e| e.reply_to.as_deref() == Some(id.as_str()))
+        .count();
+    assert_eq!(replies, 1);
+}
+
 #[tokio::test]
 async fn a_turn_cut_off_by_a_server_crash_ends_as_an_error_after_the_restart() {
     let mut room = Room::start(

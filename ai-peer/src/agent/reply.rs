@@ -8,12 +8,20 @@ use yrs::{Any, Doc, Map, MapRef, Out, Text, TextRef, Transact};
 
 use crate::Usage;
 
+/// The start of the ids of the entries this replica (one run of the agent) opens.
+pub fn id_prefix(doc: &Doc) -> String {
+    format!("ai-{}-", doc.client_id().get())
+}
+
 pub struct Reply {
     doc: Doc,
     origin: String,
     map: MapRef,
     text: TextRef,
     tools: Vec<Value>,
+    /// Set by a tool call: the next round's text starts a new paragraph, so the rounds of a
+    /// turn ("Editing main.py." … "Done.") do not run together.
+    new_paragraph: std::sync::atomic::AtomicBool,
 }
 
 impl Reply {
@@ -24,7 +32,7 @@ impl Reply {
         let map = chat::append(
             &mut txn,
             NewEntry {
-                id: format!("ai-{}-{turn}", doc.client_id().get()),
+                id: format!("{}{turn}", id_prefix(doc)),
                 author: name.to_owned(),
                 kind: chat::KIND_AI.into(),
                 text: String::new(),
@@ -47,6 +55,7 @@ impl Reply {
             map,
             text,
             tools: Vec::new(),
+            new_paragraph: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -56,6 +65,15 @@ impl Reply {
             return;
         }
         let mut txn = self.doc.transact_mut_with(self.origin.as_str());
+        let len = self.text.len(&txn);
+        if self
+            .new_paragraph
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+            && len > 0
+            && !text.starts_with('\n')
+        {
+            self.text.insert(&mut txn, len, "\n\n");
+        }
         let len = self.text.len(&txn);
         self.text.insert(&mut txn, len, text);
     }
@@ -76,6 +94,8 @@ impl Reply {
             "path": path,
             "outcome": if ok { "ok" } else { "error" },
         }));
+        self.new_paragraph
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         self.set(chat::TOOLS, chat::any(&Value::Array(self.tools.clone())));
     }
 

@@ -24,6 +24,10 @@ use crate::gateway::Gateway;
 const SCAN_GAP: Duration = Duration::from_millis(20);
 /// How long joining may take before the room is given up (the supervisor retries).
 const SYNC_TIMEOUT: Duration = Duration::from_secs(20);
+/// Messages posted before the agent joined wait this long before they are answered: after a
+/// crash the server may have lost the tail of the room (a reply already under way), which the
+/// people present send back as they resync; answering at once could answer twice.
+const JOIN_SETTLE: Duration = Duration::from_millis(1000);
 
 /// What a room's turns share.
 pub struct RoomCtx {
@@ -107,7 +111,7 @@ pub async fn serve(
         trackers: Mutex::default(),
     });
     tracing::info!(room, "joined");
-    end_interrupted_turns(&ctx);
+    end_interrupted_turns(&ctx, &chat::entries(&doc));
 
     let changed = Arc::new(Notify::new());
     let chat_ref = chat::chat(&doc);
@@ -126,8 +130,12 @@ pub async fn serve(
         running: None,
         tasks: tasks.clone(),
         stop: stop.clone(),
+        settled: false,
     };
     changed.notify_one();
+    let settled = tokio::time::sleep(JOIN_SETTLE);
+    tokio::pin!(settled);
+    let mut settling = true;
     loop {
         let finished = async {
             match &mut session.running {
@@ -142,6 +150,11 @@ pub async fn serve(
             _ = changed.notified() => {
                 session.scan();
                 tokio::time::sleep(SCAN_GAP).await;
+            }
+            _ = &mut settled, if settling => {
+                settling = false;
+                session.settled = true;
+                session.scan();
             }
             _ = finished => {
                 session.running = None;
@@ -184,11 +197,14 @@ struct Session {
     running: Option<Running>,
     tasks: TaskTracker,
     stop: CancellationToken,
+    /// `JOIN_SETTLE` has passed since joining: messages from before the join may be answered.
+    settled: bool,
 }
 
 impl Session {
     fn scan(&mut self) {
         let entries = chat::entries(&self.ctx.doc);
+        end_interrupted_turns(&self.ctx, &entries);
         let answered: HashSet<&str> = entries
             .iter()
             .filter_map(|e| e.reply_to.as_deref())
@@ -201,6 +217,7 @@ impl Session {
                 || self.handled.contains(&e.id)
                 || answered.contains(e.id.as_str())
                 || e.ts < self.joined_at - window
+                || (e.ts < self.joined_at && !self.settled)
             {
                 continue;
             }
@@ -290,9 +307,15 @@ impl Session {
 }
 
 /// Turns an earlier run of the agent left running (it stopped mid-turn: a restart, a crash) end
-/// as errors, so they no longer look busy and can be rejected or retried.
-fn end_interrupted_turns(ctx: &RoomCtx) {
-    for e in chat::entries(&ctx.doc) {
+/// as errors, so they no longer look busy and can be rejected or retried. Checked at join and at
+/// every scan: after a crash the room may only learn of such a turn when the person who saw it
+/// reconnects and sends back what the server lost. This run's own entries carry its client id.
+fn end_interrupted_turns(ctx: &RoomCtx, entries: &[Entry]) {
+    let own = super::reply::id_prefix(&ctx.doc);
+    for e in entries {
+        if e.kind != chat::KIND_AI || e.id.starts_with(&own) {
+            continue;
+        }
         if let (true, Some(turn)) = (e.is_running_turn(), e.turn) {
             tracing::info!(room = %ctx.room, turn, "ending a turn interrupted by a restart");
             let why = format!(

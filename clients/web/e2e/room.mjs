@@ -38,7 +38,18 @@ async function open(page, token, step) {
   await page.goto(link(token))
   await page.locator('.cm-content[contenteditable="true"], .cm-content[contenteditable="false"]').first().waitFor({ timeout: 20000 })
   await until(step, 'the room to sync', () => page.evaluate(() => window.__tandem?.interactiveAt != null))
-  return { wall_ms: Date.now() - t0, interactive_ms: await page.evaluate(() => window.__tandem.interactiveAt) }
+  const timing = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0]
+    const js = performance.getEntriesByType('resource').find((r) => /\/assets\/index-.*\.js$/.test(r.name))
+    return {
+      interactive_ms: window.__tandem.interactiveAt,
+      synced_ms: window.__tandem.syncedAt,
+      html_ms: nav?.responseEnd,
+      entry_js_loaded_ms: js?.responseEnd,
+      dom_content_loaded_ms: nav?.domContentLoadedEventEnd
+    }
+  })
+  return { wall_ms: Date.now() - t0, ...timing }
 }
 
 // ---- two people open the room ----
@@ -127,10 +138,13 @@ await until('claude', 'a partial reply streaming at Bob', async () => {
   const text = await aiMsg(bob).locator('[data-testid=chat-text]').innerText()
   return ['streaming', 'editing'].includes(status) && text.length > 0 && !text.includes('Done')
 })
-await until('claude', "Claude's presence while it works", async () =>
-  (await bob.locator('[data-testid=presence-user][data-kind=ai]').getAttribute('data-status')) !== ''
+// While Claude edits main.py (open at Bob), Bob sees its status and its leased range.
+await until('claude', "Claude's leased range and status at Bob while it edits", async () =>
+  (await bob.locator('.cm-claude-lease-label').count()) === 1 &&
+  (await bob.locator('[data-testid=presence-user][data-kind=ai]').getAttribute('data-status')) === 'editing'
 )
 await until('claude', 'the turn to end', async () => (await aiMsg(ada).getAttribute('data-status')) === 'done', 30000)
+await until('claude', 'the lease to go when the turn ends', async () => (await bob.locator('.cm-claude-lease-label').count()) === 0)
 for (const [who, page] of [['ada', ada], ['bob', bob]]) {
   await until('claude', `the edit in ${who}'s editor`, async () => (await page.locator('.cm-content').innerText()).includes('hello, warmly'))
   await until('claude', `the model and cost at ${who}`, async () => {
@@ -138,6 +152,11 @@ for (const [who, page] of [['ada', ada], ['bob', bob]]) {
     return meta.includes('claude') && meta.includes('$')
   })
 }
+// Markdown: the inline code and bold render as such; the round after the edit is its own paragraph.
+if ((await aiMsg(bob).locator('[data-testid=chat-text] code', { hasText: 'main.py' }).count()) !== 1) fail('claude', 'inline code not rendered')
+if ((await aiMsg(bob).locator('[data-testid=chat-text] strong', { hasText: 'Run' }).count()) !== 1) fail('claude', 'bold not rendered')
+const done = await aiMsg(bob).locator('[data-testid=chat-text] p', { hasText: 'Done' }).allInnerTexts()
+if (done.length !== 1 || done[0].includes('Sure')) fail('claude', `the rounds run together: ${JSON.stringify(done)}`)
 report({ step: 'claude', reply: await aiMsg(bob).locator('[data-testid=chat-text]').innerText() })
 
 // ---- Run: output in both terminals ----
@@ -147,13 +166,19 @@ for (const [who, page] of [['ada', ada], ['bob', bob]]) {
     const run = page.locator('[data-testid=run-entry]').last()
     return (await run.getAttribute('data-status')) === 'exited' && (await run.locator('[data-testid=run-output]').innerText()).includes('hello, warmly')
   }, 30000)
+  // The program's ANSI green reaches the terminal as colour, not escape codes.
+  const green = page.locator('[data-testid=run-output] span', { hasText: 'all green' }).last()
+  const color = await green.evaluate((el) => getComputedStyle(el).color)
+  if (color !== 'rgb(34, 197, 94)') fail('run', `ANSI colour at ${who}: ${color}`)
+  if ((await page.locator('[data-testid=run-output]').last().innerText()).includes('[32m')) fail('run', 'raw escape codes shown')
 }
 report({ step: 'run', ok: true })
 
 // ---- preview: renders index.html, follows an edit, cannot reach the app ----
 const frame = (page) => page.frameLocator('[data-testid=preview-frame]')
 await until('preview', 'the page in the preview', async () => (await frame(ada).locator('#title').innerText()) === 'Hello preview')
-const isolation = await ada.frames().find((f) => f.url().includes('/preview/'))?.evaluate(() => {
+// The frame reloads when files change: probe until one load answers.
+const isolation = await until('preview', 'the isolation probe', async () => ada.frames().find((f) => f.url().includes('/preview/'))?.evaluate(() => {
   const tries = {}
   try {
     tries.parent = String(window.parent.location.hash)
@@ -166,7 +191,7 @@ const isolation = await ada.frames().find((f) => f.url().includes('/preview/'))?
     tries.storage = 'blocked'
   }
   return { origin: window.origin, ...tries }
-})
+}))
 if (!isolation || isolation.origin !== 'null' || isolation.parent !== 'blocked' || isolation.storage !== 'blocked') {
   fail('preview', `the preview is not isolated: ${JSON.stringify(isolation)}`)
 }
@@ -196,6 +221,43 @@ await ada.locator('[data-testid=version-save]').click()
 await until('versions', 'the saved version listed', async () => (await ada.locator('[data-testid=version-item]', { hasText: 'after the tour' }).count()) === 1)
 await ada.locator('[data-testid=versions-button]').click()
 report({ step: 'follow, share, versions', ok: true })
+
+// ---- the file tree: create, rename, delete (everyone sees each), restore a version ----
+for (const page of [ada, bob]) page.on('dialog', (d) => d.accept())
+await ada.locator('[data-testid=new-file]').click()
+await ada.locator('[data-testid=file-name-input]').fill('notes/todo.md')
+await ada.keyboard.press('Enter')
+await until('files', 'the new file at Bob', async () => (await bob.locator('[data-testid=file-item][data-path="notes/todo.md"]').count()) === 1)
+await until('files', 'the new file open in a tab at Ada', async () => (await ada.locator('[data-testid=tab][data-active=true]').getAttribute('data-path')) === 'notes/todo.md')
+await ada.locator('.cm-content').click()
+await ada.keyboard.type('- [ ] ship it')
+const todo = bob.locator('[data-testid=file-item][data-path="notes/todo.md"]')
+await todo.hover()
+await todo.locator('[data-testid=file-rename]').click()
+await bob.locator('[data-testid=file-name-input]').fill('todo.md')
+await bob.keyboard.press('Enter')
+await until('files', 'the rename at Ada, her tab following it', async () =>
+  (await ada.locator('[data-testid=file-item][data-path="todo.md"]').count()) === 1 &&
+  (await ada.locator('[data-testid=tab][data-active=true]').getAttribute('data-path')) === 'todo.md' &&
+  (await fileIn(ada, 'todo.md')) === '- [ ] ship it'
+)
+await ada.locator('[data-testid=versions-button]').click()
+await until('versions', 'the version list', async () => (await ada.locator('[data-testid=version-item]', { hasText: 'after the tour' }).count()) === 1)
+await ada.locator('[data-testid=version-item]', { hasText: 'after the tour' }).locator('[data-testid=version-restore]').click()
+await until('versions', 'the restore to remove todo.md everywhere', async () =>
+  (await bob.locator('[data-testid=file-item][data-path="todo.md"]').count()) === 0 && (await fileIn(ada, 'todo.md')) === null
+)
+await ada.locator('[data-testid=versions-button]').click()
+await ada.locator('[data-testid=new-file]').click()
+await ada.locator('[data-testid=file-name-input]').fill('scratch.txt')
+await ada.keyboard.press('Enter')
+const scratch = bob.locator('[data-testid=file-item][data-path="scratch.txt"]')
+await scratch.waitFor()
+await scratch.hover()
+await scratch.locator('[data-testid=file-delete]').click()
+await until('files', 'the deletion at Ada', async () => (await fileIn(ada, 'scratch.txt')) === null)
+await ada.locator('[data-testid=file-item][data-path="main.py"]').click()
+report({ step: 'files and restore', ok: true })
 
 // ---- the screenshot: chat, editor with two cursors, terminal output, preview ----
 await ada.locator('.cm-content').click()

@@ -13,6 +13,8 @@ export interface UiState {
   following: number | null
   connection: Connection
   synced: boolean
+  /** Whether the room was ever synced: losing the connection after that is "reconnecting". */
+  everSynced: boolean
   /** Why the server closed the socket for good (an expired or revoked link), if it did. */
   fatal: string | null
   versionsOpen: boolean
@@ -34,6 +36,7 @@ export const createUiStore = () =>
     following: null,
     connection: 'connecting',
     synced: false,
+    everSynced: false,
     fatal: null,
     versionsOpen: false,
     openFile: (path) =>
@@ -62,7 +65,7 @@ export const createUiStore = () =>
       }),
     follow: (following) => set({ following }),
     setConnection: (connection) => set({ connection }),
-    setSynced: (synced) => set({ synced }),
+    setSynced: (synced) => set((s) => ({ synced, everSynced: s.everSynced || synced })),
     setFatal: (fatal) => set({ fatal }),
     toggleVersions: (open) => set((s) => ({ versionsOpen: open ?? !s.versionsOpen }))
   }))

@@ -19,9 +19,8 @@ export function FileTree(props: {
   readOnly: boolean
   presence: Map<string, string[]>
   onOpen: (path: string) => void
-  onRenamed: (from: string, to: string) => void
 }) {
-  const { doc, paths, active, readOnly, presence, onOpen, onRenamed } = props
+  const { doc, paths, active, readOnly, presence, onOpen } = props
   const [editing, setEditing] = useState<Editing>(null)
   const [value, setValue] = useState('')
   const [error, setError] = useState<string | null>(null)
@@ -40,8 +39,7 @@ export function FileTree(props: {
       setError(ERRORS[err])
       return
     }
-    if (editing.mode === 'rename') onRenamed(editing.path, path)
-    else onOpen(path)
+    if (editing.mode === 'new') onOpen(path)
     setEditing(null)
   }
   const remove = (path: string) => {

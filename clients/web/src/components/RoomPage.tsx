@@ -2,6 +2,7 @@
 //! shared Y.Doc; presence, follow mode, share links, versions, read-only view links.
 
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import type * as Y from 'yjs'
 import type { EditorView } from '@codemirror/view'
 import { EditorView as CMView } from '@codemirror/view'
 import { Api } from '../lib/api'
@@ -46,7 +47,7 @@ function useNarrow(): boolean {
 declare global {
   interface Window {
     /** Handles for tests and debugging: the document, the provider, the editor. */
-    __tandem?: { session: Session; view: () => EditorView | null; interactiveAt: number | null }
+    __tandem?: { session: Session; view: () => EditorView | null; interactiveAt: number | null; syncedAt: number | null }
   }
 }
 
@@ -68,11 +69,29 @@ export function RoomPage({ link }: { link: RoomLink }) {
   const following = useUi(ui, (s) => s.following)
   const connection = useUi(ui, (s) => s.connection)
   const synced = useUi(ui, (s) => s.synced)
+  const everSynced = useUi(ui, (s) => s.everSynced)
   const fatal = useUi(ui, (s) => s.fatal)
   const versionsOpen = useUi(ui, (s) => s.versionsOpen)
 
   const paths = useY(files(doc), () => listFiles(doc))
-  useEffect(() => ui.getState().syncFiles(paths), [paths, ui])
+  // Tabs follow the files: a rename (one path gone and one added in the same transaction, by
+  // anyone) moves its tab; a deleted file's tab closes.
+  useEffect(() => {
+    const map = files(doc)
+    const sync = (e?: Y.YMapEvent<Y.Text>) => {
+      let renamed: { from: string; to: string } | undefined
+      if (e) {
+        const added: string[] = []
+        const deleted: string[] = []
+        e.changes.keys.forEach((c, k) => (c.action === 'add' ? added : c.action === 'delete' ? deleted : []).push(k))
+        if (added.length === 1 && deleted.length === 1) renamed = { from: deleted[0], to: added[0] }
+      }
+      ui.getState().syncFiles(listFiles(doc), renamed)
+    }
+    sync()
+    map.observe(sync)
+    return () => map.unobserve(sync)
+  }, [doc, ui])
 
   const awarenessVersion = useAwarenessVersion(provider)
   const everyone = useMemo(
@@ -88,7 +107,7 @@ export function RoomPage({ link }: { link: RoomLink }) {
   }, [everyone])
 
   const view = useRef<EditorView | null>(null)
-  const handles = useRef({ session, view: () => view.current, interactiveAt: null as number | null })
+  const handles = useRef({ session, view: () => view.current, interactiveAt: null as number | null, syncedAt: null as number | null })
   useEffect(() => {
     window.__tandem = handles.current
   }, [])
@@ -123,6 +142,7 @@ export function RoomPage({ link }: { link: RoomLink }) {
     if (v && handles.current.interactiveAt === null && ui.getState().synced) handles.current.interactiveAt = performance.now()
   }
   useEffect(() => {
+    if (synced && handles.current.syncedAt === null) handles.current.syncedAt = performance.now()
     if (synced && view.current && handles.current.interactiveAt === null) handles.current.interactiveAt = performance.now()
   }, [synced, active])
 
@@ -166,7 +186,6 @@ export function RoomPage({ link }: { link: RoomLink }) {
       readOnly={readOnly}
       presence={filePresence}
       onOpen={(p) => ui.getState().openFile(p)}
-      onRenamed={(from, to) => ui.getState().syncFiles(listFiles(doc), { from, to })}
     />
   )
 
@@ -176,6 +195,7 @@ export function RoomPage({ link }: { link: RoomLink }) {
         room={link.room}
         connection={connection}
         synced={synced}
+        everSynced={everSynced}
         people={everyone}
         following={following}
         onFollow={(id) => ui.getState().follow(id)}

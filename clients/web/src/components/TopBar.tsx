@@ -12,6 +12,7 @@ export function TopBar(props: {
   room: string
   connection: Connection
   synced: boolean
+  everSynced: boolean
   people: Person[]
   following: number | null
   onFollow: (id: number | null) => void
@@ -21,7 +22,7 @@ export function TopBar(props: {
   editLink: string
   onVersions: () => void
 }) {
-  const { room, connection, synced, people, following, onFollow, onRename, canWrite, api, editLink, onVersions } = props
+  const { room, connection, synced, everSynced, people, following, onFollow, onRename, canWrite, api, editLink, onVersions } = props
   return (
     <header className="flex h-10 shrink-0 items-center gap-3 border-b border-zinc-800 bg-zinc-950 px-3 text-sm">
       <a href="/" className="font-semibold text-zinc-100" title="Tandem">
@@ -30,7 +31,7 @@ export function TopBar(props: {
       <span className="truncate text-zinc-400" data-testid="room-name">
         {room}
       </span>
-      <ConnectionBadge connection={connection} synced={synced} />
+      <ConnectionBadge connection={connection} synced={synced} everSynced={everSynced} />
       <div className="flex min-w-0 flex-1 items-center gap-1 overflow-x-auto" data-testid="presence-bar">
         {people.map((p) => (
           <button
@@ -65,17 +66,18 @@ export function TopBar(props: {
   )
 }
 
-function ConnectionBadge({ connection, synced }: { connection: Connection; synced: boolean }) {
-  const [label, cls] =
-    connection === 'connected' && synced
-      ? ['Live', 'bg-emerald-500']
-      : connection === 'connected' || connection === 'connecting'
-        ? ['Connecting…', 'bg-amber-400 animate-pulse']
-        : ['Reconnecting…', 'bg-red-500 animate-pulse']
+function ConnectionBadge({ connection, synced, everSynced }: { connection: Connection; synced: boolean; everSynced: boolean }) {
+  const live = connection === 'connected' && synced
+  const state = live ? 'live' : everSynced ? 'reconnecting' : 'connecting'
+  const [label, cls] = {
+    live: ['Live', 'bg-emerald-500'],
+    reconnecting: ['Reconnecting… (your edits are kept and sent when back)', 'bg-red-500 animate-pulse'],
+    connecting: ['Connecting…', 'bg-amber-400 animate-pulse']
+  }[state]
   return (
-    <span className="flex shrink-0 items-center gap-1.5 text-xs text-zinc-400" data-testid="connection-state" data-state={connection} data-synced={synced}>
+    <span className="flex shrink-0 items-center gap-1.5 text-xs text-zinc-400" data-testid="connection-state" data-state={state} title={label}>
       <span className={`h-2 w-2 rounded-full ${cls}`} />
-      {label}
+      <span className="max-w-48 truncate">{label}</span>
     </span>
   )
 }
