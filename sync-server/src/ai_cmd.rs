@@ -37,14 +37,15 @@ pub async fn run(args: AiArgs) -> anyhow::Result<()> {
     check_token(&url, &args.token).await?;
     let env = |name: &str| std::env::var(name).ok();
     let gateway = settings.gateway(&env).await.map(Arc::new);
+    // Signals are caught before the ready line: whoever waits for it may stop us right after.
+    let shutdown = CancellationToken::new();
+    crate::cli::spawn_signal_handler(shutdown.clone())?;
     match &gateway {
         Ok(_) => tracing::info!(server = %url, gateway = "ready", "AI peer"),
         Err(e) => {
             tracing::info!(server = %url, gateway = %format!("unavailable: {e}"), "AI peer")
         }
     }
-    let shutdown = CancellationToken::new();
-    crate::cli::spawn_signal_handler(shutdown.clone())?;
     let server = ServerAccess {
         url,
         token: args.token,

@@ -79,10 +79,10 @@ pub fn main() -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.resolve()?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    // One machine-readable line that scripts and tests wait for.
-    println!("listening on http://{}", listener.local_addr()?);
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone())?;
+    // One machine-readable line that scripts and tests wait for (signals are caught by now).
+    println!("listening on http://{}", listener.local_addr()?);
     crate::server::run(config, listener, shutdown).await?;
     Ok(())
 }

@@ -29,10 +29,10 @@ pub async fn run(args: RunnerArgs) -> anyhow::Result<()> {
     };
     let config = resolve_runner(file, args.settings)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    // The same machine-readable line as `tandem serve`.
-    println!("listening on http://{}", listener.local_addr()?);
     let shutdown = CancellationToken::new();
     crate::cli::spawn_signal_handler(shutdown.clone())?;
+    // The same machine-readable line as `tandem serve` (signals are caught by now).
+    println!("listening on http://{}", listener.local_addr()?);
     runner::server::run(config, listener, shutdown).await?;
     tracing::info!("runner stopped");
     Ok(())

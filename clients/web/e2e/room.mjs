@@ -302,5 +302,5 @@ await phone.screenshot({ path: join(outDir, 'phone.png') })
 report({ step: 'phone', ...stacked })
 
 if (errors.length) fail('page errors', errors.join('\n'))
-report({ step: 'budgets', ...bundle, interactive_ms: adaOpen.interactive_ms, keystroke_p95_ms: keystroke.p95_ms, keystroke_p50_ms: keystroke.p50_ms })
+report({ step: 'budgets', ...bundle, ...adaOpen, keystroke_p95_ms: keystroke.p95_ms, keystroke_p50_ms: keystroke.p50_ms })
 await browser.close()
