@@ -217,6 +217,7 @@ async fn two_browsers_claude_run_preview_view_link_and_reload() {
     let dist = web_dist();
     let rules = json!({"rules": [
         {"when": {"tool_result_for": "str_replace"}, "reply": [{"text": "Done: the greeting is warmer now."}]},
+        {"when": {"last_user_contains": "long story"}, "reply": [{"text": "Once upon a time ".repeat(300)}], "delay_ms": 30, "chunk_chars": 4},
         {"when": {"last_user_contains": "@claude"}, "reply": [
             {"text": "Sure. I will make the greeting in `main.py` a little warmer, then you can press **Run** to see it."},
             {"tool": "str_replace", "input": {"path": "main.py", "old_str": "print('hello')", "new_str": "print('hello, warmly, and welcome to the room')"}}
@@ -289,9 +290,8 @@ async fn two_browsers_claude_run_preview_view_link_and_reload() {
     .await;
     let main = text["files"]["main.py"].as_str().unwrap();
     assert!(main.starts_with("# bob was here\n"), "{main}");
-    assert!(
-        main.contains("print('hello, warmly, and welcome to the room')\n"),
-        "{main}"
-    );
+    // Claude's turn was rejected at the end of the tour: its edit is gone, people's stay.
+    assert!(main.contains("print('hello')\n"), "{main}");
+    assert!(!main.contains("warmly"), "{main}");
     assert!(main.contains("\n# ada too\n# x"), "{main}");
 }

@@ -290,6 +290,25 @@ await until('reload', 'chat after reload', async () => (await bob.locator('[data
 await until('reload', 'run output after reload', async () => (await bob.locator('[data-testid=run-output]').last().innerText()).includes('hello, warmly'))
 report({ step: 'reload', ok: true })
 
+// ---- Stop a streaming reply; reject the earlier turn ----
+await ada.locator('[data-testid=chat-input]').fill('@claude tell a long story')
+await ada.keyboard.press('Enter')
+await until('stop', 'the story streaming at Bob', async () => (await aiMsg(bob).getAttribute('data-status')) === 'streaming')
+await bob.locator('[data-testid=chat-stop]').click()
+for (const [who, page] of [['ada', ada], ['bob', bob]]) {
+  await until('stop', `the story stopped at ${who}`, async () => (await aiMsg(page).getAttribute('data-status')) === 'stopped')
+}
+const edited = bob.locator('[data-testid=chat-message][data-kind=ai][data-turn="1"]')
+await edited.locator('[data-testid=chat-reject]').click()
+await until('reject', 'turn 1 rejected at Ada', async () =>
+  (await ada.locator('[data-testid=chat-message][data-kind=ai][data-turn="1"]').getAttribute('data-status')) === 'rejected'
+)
+await until('reject', "Claude's edit undone, people's edits kept", async () => {
+  const t = await fileIn(ada, 'main.py')
+  return t.includes("print('hello')") && !t.includes('warmly') && t.startsWith('# bob was here\n')
+})
+report({ step: 'stop and reject', notice: await bob.locator('[data-testid=chat-notice]').innerText() })
+
 // ---- a phone-sized screen: the panes stack ----
 const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage()
 await open(phone, env('BOB_TOKEN'), 'phone opens')

@@ -24,15 +24,15 @@ export function TopBar(props: {
 }) {
   const { room, connection, synced, everSynced, people, following, onFollow, onRename, canWrite, api, editLink, onVersions } = props
   return (
-    <header className="flex h-10 shrink-0 items-center gap-3 border-b border-zinc-800 bg-zinc-950 px-3 text-sm">
-      <a href="/" className="font-semibold text-zinc-100" title="Tandem">
+    <header className="flex min-h-10 shrink-0 flex-wrap items-center gap-x-3 gap-y-1 border-b border-zinc-800 bg-zinc-950 px-3 py-1 text-sm">
+      <a href="/" className="whitespace-nowrap font-semibold text-zinc-100" title="Tandem">
         ◐ Tandem
       </a>
       <span className="truncate text-zinc-400" data-testid="room-name">
         {room}
       </span>
       <ConnectionBadge connection={connection} synced={synced} everSynced={everSynced} />
-      <div className="flex min-w-0 flex-1 items-center gap-1 overflow-x-auto" data-testid="presence-bar">
+      <div className="flex min-w-40 flex-1 items-center gap-1 overflow-x-auto" data-testid="presence-bar">
         {people.map((p) => (
           <button
             key={p.clientId}
