@@ -100,6 +100,14 @@ pub fn answer(client: &Client, id: &str) -> Option<Entry> {
         .find(|e| e.kind == chat::KIND_AI && e.reply_to.as_deref() == Some(id))
 }
 
+/// How many AI entries answer message `id`, as `client` sees it.
+pub fn replies_to(client: &Client, id: &str) -> usize {
+    chat::entries(client.doc())
+        .into_iter()
+        .filter(|e| e.reply_to.as_deref() == Some(id))
+        .count()
+}
+
 pub async fn finished_answer(client: &Client, id: &str) -> Entry {
     eventually("the turn to end", || {
         answer(client, id).is_some_and(|e| !e.is_running_turn())
@@ -623,11 +631,7 @@ async fn a_turn_the_server_lost_in_a_crash_ends_as_an_error_once_a_person_brings
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let replies = chat::entries(ada.doc())
-        .into_iter()
-        .filter(|e| e.reply_to.as_deref() == Some(id.as_str()))
-        .count();
-    assert_eq!(replies, 1);
+    assert_eq!(replies_to(&ada, &id), 1);
 }
 
 #[tokio::test]
@@ -661,9 +665,5 @@ async fn a_turn_cut_off_by_a_server_crash_ends_as_an_error_after_the_restart() {
     );
     // It is not answered twice.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let replies = chat::entries(ada.doc())
-        .into_iter()
-        .filter(|e| e.reply_to.as_deref() == Some(id.as_str()))
-        .count();
-    assert_eq!(replies, 1);
+    assert_eq!(replies_to(&ada, &id), 1);
 }

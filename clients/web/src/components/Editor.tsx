@@ -1,7 +1,7 @@
 //! The code editor: CodeMirror 6 bound to one file's Y.Text with y-codemirror.next (everyone's
 //! cursors and selections), Claude's leased range while it edits, read-only for view links.
 
-import { useEffect, useRef } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import * as Y from 'yjs'
 import type { WebsocketProvider } from 'y-websocket'
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
@@ -25,7 +25,7 @@ import { defaultKeymap, indentWithTab } from '@codemirror/commands'
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language'
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search'
 import { loadLanguage } from '../lib/languages'
-import { leasesOn, people, type Lease } from '../lib/presence'
+import { leasesOn, type Lease, type Person } from '../lib/presence'
 import { theme } from './editorTheme'
 
 const setLeases = StateEffect.define<Lease[]>()
@@ -73,13 +73,16 @@ export interface EditorProps {
   path: string
   text: Y.Text
   readOnly: boolean
+  /** Everyone in the room (RoomPage's list), for Claude's leased range. */
+  everyone: Person[]
   onView?: (view: EditorView | null) => void
 }
 
-export function Editor({ doc, provider, path, text, readOnly, onView }: EditorProps) {
+export function Editor({ doc, provider, path, text, readOnly, everyone, onView }: EditorProps) {
   const host = useRef<HTMLDivElement>(null)
   const onViewRef = useRef(onView)
   onViewRef.current = onView
+  const viewRef = useRef<EditorView | null>(null)
 
   useEffect(() => {
     const language = new Compartment()
@@ -112,43 +115,32 @@ export function Editor({ doc, provider, path, text, readOnly, onView }: EditorPr
         ]
       })
     })
+    viewRef.current = view
     onViewRef.current?.(view)
     let alive = true
     loadLanguage(path).then((ext) => {
       if (alive && ext) view.dispatch({ effects: language.reconfigure(ext) })
     })
-    // Awareness changes arrive from inside editor updates too (y-codemirror.next publishes the
-    // local cursor during one), so the lease update is dispatched after the current one, and only
-    // when the leases differ.
-    let shown = ''
-    let queued = false
-    const showLeases = () => {
-      if (queued) return
-      queued = true
-      queueMicrotask(() => {
-        queued = false
-        if (!alive) return
-        const list = people(doc, provider.awareness.getStates() as Map<number, Record<string, unknown>>, doc.clientID)
-        const leases = leasesOn(list, path, Date.now())
-        const key = JSON.stringify(leases)
-        if (key === shown) return
-        shown = key
-        view.dispatch({ effects: setLeases.of(leases) })
-      })
-    }
-    showLeases()
-    provider.awareness.on('change', showLeases)
-    // A lease ends by time too: look again when the latest one would lapse.
-    const timer = window.setInterval(showLeases, 1000)
     return () => {
       alive = false
-      window.clearInterval(timer)
-      provider.awareness.off('change', showLeases)
+      viewRef.current = null
       onViewRef.current?.(null)
       view.destroy()
       undoManager.destroy()
     }
   }, [doc, provider, path, text, readOnly])
+
+  // Claude's leases on this file, from the people the room page tracks; a lease also lapses by
+  // time, so they are looked at again every second while any is shown.
+  const [now, setNow] = useState(Date.now)
+  const leases = leasesOn(everyone, path, now)
+  const key = JSON.stringify(leases)
+  useEffect(() => {
+    viewRef.current?.dispatch({ effects: setLeases.of(JSON.parse(key) as Lease[]) })
+    if (key === '[]') return
+    const timer = window.setTimeout(() => setNow(Date.now()), 1000)
+    return () => window.clearTimeout(timer)
+  }, [key, text, readOnly, now])
 
   return <div ref={host} className="h-full min-h-0 overflow-hidden" data-testid="editor" data-path={path} />
 }

@@ -166,7 +166,7 @@ export function RoomPage({ link }: { link: RoomLink }) {
       )}
       <div className="min-h-0 flex-1">
         {active && text ? (
-          <Editor key={active} doc={doc} provider={provider} path={active} text={text} readOnly={readOnly} onView={onView} />
+          <Editor key={active} doc={doc} provider={provider} path={active} text={text} readOnly={readOnly} everyone={everyone} onView={onView} />
         ) : (
           <div className="p-6 text-sm text-zinc-500">
             {synced ? 'No file open. Create one with + in the file list, or ask @claude in chat.' : 'Loading the room…'}
