@@ -1,4 +1,4 @@
-//! The `tandem` command line: `serve`, `runner`, `bench`, `token`, `ask`, `ai` and the hidden `jail`
+//! The `tandem` command line: `serve`, `runner`, `bench`, `token`, `ask`, `ai`, `bridge` and the hidden `jail`
 //! helper; signal handling and logging.
 
 use clap::{Parser, Subcommand};
@@ -33,10 +33,19 @@ pub enum Command {
     /// Run Claude as a peer in the rooms of a separate server (started with `--ai-peer off`);
     /// `tandem serve` hosts the same agent in-process by default.
     Ai(crate::ai_cmd::AiArgs),
+    /// An editor's seat in a room over stdio JSON lines (the same program as `tandem-bridge`;
+    /// clients/bridge/PROTOCOL.md).
+    Bridge(BridgeArgs),
     /// The runner's jail helper: one sandboxed run, its spec read from stdin (started by the
     /// runner, never by hand).
     #[command(hide = true)]
     Jail,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BridgeArgs {
+    #[command(flatten)]
+    config: bridge::Config,
 }
 
 /// The hidden subcommand the runner starts for every run (see `config::jail_command`).
@@ -53,10 +62,15 @@ pub fn main() -> anyhow::Result<()> {
     if let Command::Jail = cli.command {
         runner::jail::main();
     }
+    // The bridge's stderr lands in an editor's message area: only what goes wrong.
+    let default_level = match cli.command {
+        Command::Bridge(_) => "warn",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -71,6 +85,7 @@ pub fn main() -> anyhow::Result<()> {
             Command::Runner(args) => crate::runner_cmd::run(args).await,
             Command::Ask(args) => crate::ask_cmd::run(args).await,
             Command::Ai(args) => crate::ai_cmd::run(args).await,
+            Command::Bridge(args) => std::process::exit(bridge::main_with(args.config).await),
             Command::Jail => unreachable!("handled before the runtime starts"),
         }
     })

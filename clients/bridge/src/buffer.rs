@@ -38,13 +38,23 @@ pub enum BufferError {
     BadRange { from: usize, to: usize, len: usize },
 }
 
+/// What the editor was sent and has not answered yet: at most one at a time.
+#[derive(Debug)]
+struct Pending {
+    base: u64,
+    /// The text the editor has once it applies it.
+    text: String,
+    /// A whole-text replacement, which the editor applies whatever its counter (a remote edit
+    /// it applies only on `base`).
+    resync: bool,
+}
+
 #[derive(Debug)]
 pub struct Buffer {
     units: Units,
     text: String,
     tick: u64,
-    /// A remote edit sent on `base`, and the text it leads to.
-    pending: Option<(u64, String)>,
+    pending: Option<Pending>,
 }
 
 impl Buffer {
@@ -55,6 +65,63 @@ impl Buffer {
             tick,
             pending: None,
         }
+    }
+
+    /// A buffer the editor is about to fill with `text` (sent in `opened` on counter 0, which no
+    /// editor uses): it counts as a resync until the editor answers `applied` with its counter.
+    pub fn opening(units: Units, text: &str) -> Buffer {
+        Buffer {
+            units,
+            text: text.to_owned(),
+            tick: 0,
+            pending: Some(Pending {
+                base: 0,
+                text: text.to_owned(),
+                resync: true,
+            }),
+        }
+    }
+
+    pub fn units(&self) -> Units {
+        self.units
+    }
+
+    /// Whether something sent to the editor awaits its `applied`.
+    pub fn is_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Replaces the editor's text with `room` whatever it holds now (the fallback when the
+    /// copies disagree); returns the `base` to send with it.
+    pub fn resync(&mut self, room: &str) -> u64 {
+        self.pending = Some(Pending {
+            base: self.tick,
+            text: room.to_owned(),
+            resync: true,
+        });
+        self.tick
+    }
+
+    /// Offset `offset` (editor unit, on the editor's text) as a byte offset into `room`.
+    pub fn to_room(&self, room: &str, offset: usize) -> Option<usize> {
+        let byte = self.units.to_byte(&self.text, offset)?;
+        if self.text == room {
+            return Some(byte);
+        }
+        Some(map_left(&segments(&self.text, room), byte, room.len()))
+    }
+
+    /// Byte offset `byte` of `room` in the editor's unit on the editor's text.
+    pub fn from_room(&self, room: &str, byte: usize) -> Option<usize> {
+        if !room.is_char_boundary(byte) {
+            return None;
+        }
+        let mapped = if self.text == room {
+            byte
+        } else {
+            map_left(&segments(room, &self.text), byte, self.text.len())
+        };
+        Some(self.units.from_byte(&self.text, mapped))
     }
 
     pub fn text(&self) -> &str {
@@ -96,15 +163,20 @@ impl Buffer {
         }
         self.text = text;
         self.tick = tick;
-        self.pending = None;
+        // A remote edit in flight was refused (the person's counter moved first); a resync is
+        // applied whatever the counter, so it stays awaited.
+        if self.pending.as_ref().is_some_and(|p| !p.resync) {
+            self.pending = None;
+        }
         Ok(out)
     }
 
     /// The changes that bring the buffer to `room`, on the current counter; `None` when it
-    /// already matches. Until `applied`, the buffer stays as the editor has it.
+    /// already matches or when something sent earlier is still unanswered (one at a time, so
+    /// an answer always names what the editor really has). Until `applied`, the buffer stays
+    /// as the editor has it.
     pub fn remote(&mut self, room: &str) -> Option<RemoteEdit> {
-        if self.text == room {
-            self.pending = None;
+        if self.text == room || self.pending.is_some() {
             return None;
         }
         let mut changes = Vec::new();
@@ -118,19 +190,23 @@ impl Buffer {
                 text: room[s.new].to_owned(),
             });
         }
-        self.pending = Some((self.tick, room.to_owned()));
+        self.pending = Some(Pending {
+            base: self.tick,
+            text: room.to_owned(),
+            resync: false,
+        });
         Some(RemoteEdit {
             base: self.tick,
             changes,
         })
     }
 
-    /// The editor applied the remote edit sent on `base`, which left its counter at `tick`.
-    /// Returns false for an answer to an edit that is no longer pending.
+    /// The editor applied the remote edit (or resync) sent on `base`, which left its counter
+    /// at `tick`. Returns false for an answer to something no longer pending.
     pub fn applied(&mut self, base: u64, tick: u64) -> bool {
         match self.pending.take() {
-            Some((b, text)) if b == base && self.tick == base => {
-                self.text = text;
+            Some(p) if p.base == base && (p.resync || self.tick == base) => {
+                self.text = p.text;
                 self.tick = tick;
                 true
             }

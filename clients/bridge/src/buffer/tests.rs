@@ -90,6 +90,57 @@ fn edits_out_of_range_or_inside_a_character_are_refused() {
     assert_eq!((b.text(), b.tick()), ("a😀", 1), "nothing applied");
 }
 
+#[test]
+fn one_remote_edit_at_a_time_and_a_resync_is_applied_whatever_the_counter() {
+    let mut b = Buffer::new(Units::Utf8, "a\n", 4);
+    let first = b.remote("a\nb\n").unwrap();
+    assert_eq!(b.remote("a\nb\nc\n"), None, "the first is unanswered");
+    assert!(b.applied(first.base, 5));
+    let second = b.remote("a\nb\nc\n").unwrap();
+    assert_eq!((second.base, second.changes.len()), (5, 1));
+
+    // A resync sent on 5 survives the person's edit typed before it arrived (counter 6),
+    // because the editor applies it anyway; its answer names base 5.
+    let mut b = Buffer::new(Units::Utf8, "x", 5);
+    let base = b.resync("room");
+    assert_eq!(base, 5);
+    b.local("room", 6, &[change(1, 1, "y")]).unwrap();
+    assert!(b.is_pending());
+    assert!(b.applied(5, 7));
+    assert_eq!((b.text(), b.tick()), ("room", 7));
+}
+
+#[test]
+fn an_opening_buffer_takes_the_editors_first_counter() {
+    let mut b = Buffer::opening(Units::Utf16, "héllo");
+    assert!(b.is_pending());
+    assert_eq!(
+        b.remote("héllo!"),
+        None,
+        "nothing before the editor has the text"
+    );
+    assert!(b.applied(0, 12));
+    assert_eq!(b.tick(), 12);
+    assert_eq!(b.remote("héllo!").unwrap().changes, [change(5, 5, "!")]);
+}
+
+#[test]
+fn cursor_offsets_map_between_the_editor_and_the_room() {
+    // The editor lacks "XY" (remote, unapplied) before "def".
+    let b = Buffer::new(Units::Utf16, "ab😀def", 1);
+    let room = "ab😀XYdef";
+    let d = "ab😀".encode_utf16().count();
+    assert_eq!(b.to_room(room, d), Some("ab😀".len()), "before remote text");
+    assert_eq!(b.to_room(room, d + 1), Some("ab😀XYd".len()));
+    assert_eq!(b.from_room(room, "ab😀XYd".len()), Some(d + 1));
+    assert_eq!(
+        b.from_room(room, "ab😀X".len()),
+        Some(d),
+        "inside remote text"
+    );
+    assert_eq!(b.to_room(room, 3), None, "inside a surrogate pair");
+}
+
 fn units() -> impl Strategy<Value = Units> {
     prop_oneof![Just(Units::Utf8), Just(Units::Utf16), Just(Units::Utf32)]
 }
