@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: the web client's unit tests (Vitest), then unit tests, the
 # CLI tests and the end-to-end suite (which drives the real `tandem` binary, stock npm Yjs
-# clients and, for the web client, Debian's Chromium through playwright-core). Installs the Node
-# packages, builds the web client, and installs Chromium from Debian's packages when missing.
+# clients, real Neovim with the plugin and, for the web client, Debian's Chromium through
+# playwright-core). Installs the Node packages, builds the web client, and installs Chromium and
+# Neovim from Debian's packages when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -d tests/node/node_modules ]]; then
@@ -19,6 +20,16 @@ if [[ ! -x /usr/bin/chromium ]]; then
     exit 1
   fi
 fi
+# The Neovim plugin's tests drive real `nvim` (Debian 12's 0.7.2 or later).
+if ! command -v nvim >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq neovim
+  else
+    echo "the Neovim tests need nvim: sudo apt-get install neovim" >&2
+    exit 1
+  fi
+fi
 npm run build --prefix clients/web
 npm test --prefix clients/web
+nvim --headless -u NONE --noplugin -c "set rtp+=clients/nvim" -c "luafile clients/nvim/tests/run_unit.lua"
 exec cargo test --workspace "$@"

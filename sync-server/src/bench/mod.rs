@@ -1,12 +1,14 @@
 //! `tandem bench`: a load generator speaking the y-websocket protocol; prints one JSON report.
 //!
 //! Scenarios: `fanout` (delivery latency in one busy room), `rooms` (server memory per idle
-//! room), `coldload` (a large document to fresh clients) and `agent-edit` (the AI peer's edit
-//! path: delta to peer, and people's keystrokes while it streams). The bench runs on its own thread
+//! room), `coldload` (a large document to fresh clients), `agent-edit` (the AI peer's edit
+//! path: delta to peer, and people's keystrokes while it streams) and `editor` (a keystroke in
+//! real Neovim to another client). The bench runs on its own thread
 //! and runtime (current-thread by default) so that `--pin` can give it exactly one core.
 
 mod agent;
 mod coldload;
+mod editor;
 mod fanout;
 mod procfs;
 mod rooms;
@@ -38,6 +40,9 @@ pub enum Scenario {
     /// The AI peer's streaming edits: tool-input delta to another client, and keystroke latency
     /// idle versus while the agent streams at full pacing speed.
     AgentEdit(agent::AgentEditArgs),
+    /// A keystroke typed in real Neovim (the clients/nvim plugin and its bridge) until another
+    /// client of the room sees it.
+    Editor(editor::EditorArgs),
 }
 
 impl Scenario {
@@ -47,6 +52,7 @@ impl Scenario {
             Scenario::Rooms(a) => &a.common,
             Scenario::Coldload(a) => &a.common,
             Scenario::AgentEdit(a) => &a.common,
+            Scenario::Editor(a) => &a.common,
         }
     }
 }
@@ -142,6 +148,7 @@ async fn run_all(scenario: &Scenario, common: &CommonArgs) -> Result<Value> {
             Scenario::Rooms(a) => rooms::run(a, &target).await?,
             Scenario::Coldload(a) => coldload::run(a, &target).await?,
             Scenario::AgentEdit(a) => agent::run(a, &target).await?,
+            Scenario::Editor(a) => editor::run(a, &target).await?,
         };
         report["pinning"] = pinning(common, &target);
         eprintln!("bench: run {} of {} done", i + 1, common.runs.max(1));

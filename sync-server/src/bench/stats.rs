@@ -18,7 +18,7 @@ fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
-/// `{p50, p90, p99, max, mean, count}` in milliseconds of samples in microseconds.
+/// `{p50, p90, p95, p99, max, mean, count}` in milliseconds of samples in microseconds.
 pub fn summarize_us(samples: &mut [u32]) -> Value {
     samples.sort_unstable();
     let ms = |v: Option<u32>| v.map(|us| round3(f64::from(us) / 1000.0));
@@ -31,6 +31,7 @@ pub fn summarize_us(samples: &mut [u32]) -> Value {
     json!({
         "p50": ms(nearest_rank(samples, 0.50)),
         "p90": ms(nearest_rank(samples, 0.90)),
+        "p95": ms(nearest_rank(samples, 0.95)),
         "p99": ms(nearest_rank(samples, 0.99)),
         "max": ms(samples.last().copied()),
         "mean": mean,

@@ -85,6 +85,12 @@ impl Target {
         format!("{}/sync/{room}?token={}", self.base, self.token)
     }
 
+    /// The room link an editor joins (`http://HOST:PORT/r/{room}#token=...`).
+    pub fn link(&self, room: &str) -> String {
+        let http = self.base.replacen("ws://", "http://", 1);
+        format!("{http}/r/{room}#token={}", self.token)
+    }
+
     /// The server process, when known (`--spawn` or `--server-pid`).
     pub fn proc(&self) -> Option<Proc> {
         self.pid.map(Proc::pid)
