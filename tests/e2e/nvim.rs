@@ -35,14 +35,14 @@ fn bridge_bin() -> PathBuf {
 }
 
 /// A write token for `room` whose `name` claim the bridge shows to the room.
-fn named_token(server: &Server, room: &str, name: &str) -> String {
+pub(crate) fn named_token(server: &Server, room: &str, name: &str) -> String {
     let mut c = claims(room, "write");
     c["name"] = json!(name);
     server.token_with(&c)
 }
 
 /// Lua that reads the current buffer's room text (lines joined, final newline per 'eol').
-const BUFFER_TEXT: &str = r#"(function() local b = require("tandem.buffer").by_buf[vim.api.nvim_get_current_buf()]; return b and require("tandem.buffer").room_text(b) or vim.NIL end)()"#;
+pub(crate) const BUFFER_TEXT: &str = r#"(function() local b = require("tandem.buffer").by_buf[vim.api.nvim_get_current_buf()]; return b and require("tandem.buffer").room_text(b) or vim.NIL end)()"#;
 
 /// Lua describing the cursor: row (1-based), byte column, the character under it, the mode.
 const CURSOR: &str = r#"(function() local c = vim.api.nvim_win_get_cursor(0); local l = vim.api.nvim_get_current_line(); local n = require("tandem.text").char_len(l, c[2]); return {c[1], c[2], l:sub(c[2] + 1, c[2] + math.max(n, 1)), vim.api.nvim_get_mode().mode} end)()"#;
@@ -60,7 +60,7 @@ const CURSOR_MARKS: &str = r#"(function()
 end)()"#;
 
 /// A headless Neovim with the plugin, listening on a socket in its own temp dir.
-struct Nvim {
+pub(crate) struct Nvim {
     child: std::process::Child,
     sock: PathBuf,
     log: PathBuf,
@@ -68,7 +68,7 @@ struct Nvim {
 }
 
 impl Nvim {
-    async fn start() -> Nvim {
+    pub(crate) async fn start() -> Nvim {
         let dir = tempfile::tempdir().unwrap();
         let sock = dir.path().join("nvim.sock");
         let log = dir.path().join("tandem-nvim.log");
@@ -130,7 +130,7 @@ impl Nvim {
     }
 
     /// Types `keys` (Vim key notation) as if at the keyboard.
-    async fn keys(&self, keys: &str) {
+    pub(crate) async fn keys(&self, keys: &str) {
         let out = self.remote(&["--remote-send", keys]).await;
         assert!(
             out.status.success(),
@@ -156,7 +156,7 @@ impl Nvim {
     }
 
     /// The value of a Lua expression, through JSON.
-    async fn lua(&self, code: &str) -> Value {
+    pub(crate) async fn lua(&self, code: &str) -> Value {
         let expr = format!("luaeval('vim.json.encode({})')", code.replace('\'', "''"));
         let out = self
             .try_expr(&expr)
@@ -166,7 +166,12 @@ impl Nvim {
     }
 
     /// Polls the Lua expression `code` until `check` accepts its value; returns that value.
-    async fn until(&self, what: &str, code: &str, check: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn until(
+        &self,
+        what: &str,
+        code: &str,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
         let start = Instant::now();
         loop {
             let v = self.lua(code).await;
@@ -183,12 +188,12 @@ impl Nvim {
     }
 
     /// The current buffer's room text once it equals `want`.
-    async fn until_text(&self, what: &str, want: &str) {
+    pub(crate) async fn until_text(&self, what: &str, want: &str) {
         self.until(what, BUFFER_TEXT, |v| v == want).await;
     }
 
     /// `:TandemJoin` with a link to `room`, until the plugin reports it is synced.
-    async fn join(&self, server: &Server, room: &str, token: &str) {
+    pub(crate) async fn join(&self, server: &Server, room: &str, token: &str) {
         self.keys(&format!(
             ":TandemJoin http://{}/r/{room}#token={token}<CR>",
             server.addr
@@ -203,7 +208,7 @@ impl Nvim {
     }
 
     /// `:TandemOpen path` (a room file), until the current buffer is bound to it.
-    async fn open(&self, room: &str, path: &str) {
+    pub(crate) async fn open(&self, room: &str, path: &str) {
         self.keys(&format!(":TandemOpen {path}<CR>")).await;
         let name = format!("tandem://{room}/{path}");
         self.until(
