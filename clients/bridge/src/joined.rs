@@ -95,9 +95,12 @@ impl Joined {
         self.closed
     }
 
-    /// Whether the replica was ever in sync (it then holds the room's files, even offline).
-    pub fn has_synced(&self) -> bool {
-        self.ever_synced || self.client.status().synced
+    /// Returns once the replica was in sync at least once (it then holds the room's files,
+    /// even offline).
+    pub async fn first_sync(&self) {
+        if !self.ever_synced {
+            self.client.synced().await;
+        }
     }
 
     /// After the replica changed: remote edits, file list, runs.

@@ -18,6 +18,9 @@ use crate::{BridgeError, Config, Units};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// How long `open` waits for a room that has never synced.
+const FIRST_SYNC: Duration = Duration::from_secs(10);
+
 /// Internal messages (HTTP answers) waiting for the loop.
 const INTERNAL_QUEUE: usize = 64;
 
@@ -270,10 +273,8 @@ impl Bridge {
         };
         let events: Vec<Event> = match req {
             Request::Open { id, path, create } => {
-                if !room.has_synced() {
-                    // The replica may not hold the file yet; wait for the first sync.
-                    wait_synced(room).await;
-                }
+                // The replica may not hold the file yet: wait (bounded) for the first sync.
+                let _ = tokio::time::timeout(FIRST_SYNC, room.first_sync()).await;
                 match room.session().open(&path, create) {
                     Ok(text) => vec![Event::Opened {
                         re: id,
@@ -321,14 +322,6 @@ impl Bridge {
             Request::Hello { .. } | Request::Join { .. } | Request::Leave { .. } => Vec::new(),
         };
         self.emit_all(events).await;
-    }
-}
-
-/// Waits (bounded) for the first sync, so `open` sees the room's files.
-async fn wait_synced(room: &Joined) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !room.has_synced() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

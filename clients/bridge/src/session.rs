@@ -177,8 +177,13 @@ impl Session {
                 }
             }
         }
-        let files = file_list(&contents);
-        if self.files_sent.as_ref() != Some(&files) {
+        // Sent when a file comes or goes (sizes as they are then), not on every keystroke.
+        let same = self.files_sent.as_ref().is_some_and(|sent| {
+            sent.len() == contents.len()
+                && sent.iter().zip(contents.keys()).all(|(f, p)| &f.path == p)
+        });
+        if !same {
+            let files = file_list(&contents);
             self.files_sent = Some(files.clone());
             out.push(Event::Files { files });
         }
