@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::agent::Room;
-use crate::harness::{PATIENCE, Server, claims, tandem_bin};
+use crate::editor::bridge_bin;
+use crate::harness::{PATIENCE, Server, claims};
 use crate::yclient::{YClient, utf16_index};
 
 fn plugin_dir() -> PathBuf {
@@ -18,20 +19,6 @@ fn plugin_dir() -> PathBuf {
         .join("../clients/nvim")
         .canonicalize()
         .expect("clients/nvim")
-}
-
-/// `target/<profile>/tandem-bridge`, beside `tandem` (or `TANDEM_BRIDGE_BIN`).
-fn bridge_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("TANDEM_BRIDGE_BIN") {
-        return p.into();
-    }
-    let bin = tandem_bin().with_file_name("tandem-bridge");
-    assert!(
-        bin.exists(),
-        "{} not found: run the suite with `cargo test --workspace` (or `cargo build -p bridge`)",
-        bin.display()
-    );
-    bin
 }
 
 /// A write token for `room` whose `name` claim the bridge shows to the room.

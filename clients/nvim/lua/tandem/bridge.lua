@@ -5,6 +5,14 @@ local log = require("tandem.log")
 local M = {}
 M.__index = M
 
+-- A decoded JSON value with null (vim.NIL) as nil.
+function M.nz(v)
+  if v == vim.NIL then
+    return nil
+  end
+  return v
+end
+
 -- The command to start: setup's `bridge` if given, else $TANDEM_BRIDGE, else `tandem-bridge`.
 function M.command(configured)
   if configured then

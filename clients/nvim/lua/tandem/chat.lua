@@ -11,12 +11,7 @@ M.by_id = {}
 -- Ids of the messages `:TandemAsk` posted (`asked`), whose AI replies are ours.
 M.asks = {}
 
-local function nz(v)
-  if v == vim.NIL then
-    return nil
-  end
-  return v
-end
+local nz = require("tandem.bridge").nz
 
 function M.buffer()
   return scratch.get(M.NAME, "markdown")

@@ -9,12 +9,7 @@ M.NAME = "tandem://runs"
 M.order = {}
 M.by_id = {}
 
-local function nz(v)
-  if v == vim.NIL then
-    return nil
-  end
-  return v
-end
+local nz = require("tandem.bridge").nz
 
 function M.buffer()
   return scratch.get(M.NAME)

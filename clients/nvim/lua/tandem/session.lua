@@ -23,12 +23,7 @@ local S = {
   leaving = false,
 }
 
-local function nz(v)
-  if v == vim.NIL then
-    return nil
-  end
-  return v
-end
+local nz = require("tandem.bridge").nz
 
 local function notify(msg, level)
   vim.notify("Tandem: " .. msg, level or vim.log.levels.INFO)
