@@ -11,7 +11,7 @@ use yrs::{GetString, Map, Text, Transact};
 
 use crate::agent::{insert, write};
 use crate::editor::{Editor, Units, bridge_bin};
-use crate::harness::{Server, eventually, file_text, peer, within};
+use crate::harness::{Server, eventually, file_text, peer, room_file, try_room_file, within};
 use crate::node_peer::{NodePeer, NodeSpec};
 
 fn link(server: &Server, room: &str, perm: &str) -> String {
@@ -20,18 +20,6 @@ fn link(server: &Server, room: &str, perm: &str) -> String {
         server.http(&format!("/r/{room}")),
         server.token(room, perm)
     )
-}
-
-/// The room's text of `path` as the server holds it.
-async fn server_text(server: &Server, room: &str, path: &str) -> String {
-    let resp = server
-        .api()
-        .get(server.http(&format!("/api/rooms/{room}/files/{path}")))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
-    resp.text().await.unwrap()
 }
 
 #[tokio::test]
@@ -79,7 +67,7 @@ async fn an_editor_and_a_stock_yjs_client_type_into_one_file_and_converge() {
         (0..40).all(|i| e.text("main.py").contains(&format!("[nodey:{i}]")))
     })
     .await;
-    let room_text = server_text(&server, room, "main.py").await;
+    let room_text = room_file(&server, room, "main.py").await;
     ed.until("the editor converges with the room", |e| {
         e.text("main.py") == room_text
     })
@@ -163,7 +151,7 @@ async fn typing_while_a_remote_edit_is_in_flight_is_rebased_and_converges() {
         file_text(bob.doc(), "a.txt") == expected
     })
     .await;
-    assert_eq!(server_text(&server, room, "a.txt").await, expected);
+    assert_eq!(room_file(&server, room, "a.txt").await, expected);
 
     // An edit that does not fit the buffer gets bad_range and a whole-text resync.
     let tick = ed.bufs["a.txt"].tick + 1;
@@ -239,18 +227,7 @@ async fn the_bridge_reconnects_after_a_server_restart_without_losing_local_edits
 
 async fn eventually_text(server: &Server, room: &str, path: &str, want: &str) {
     let start = std::time::Instant::now();
-    loop {
-        let resp = server
-            .api()
-            .get(server.http(&format!("/api/rooms/{room}/files/{path}")))
-            .send()
-            .await;
-        if let Ok(r) = resp
-            && r.status().is_success()
-            && r.text().await.unwrap() == want
-        {
-            return;
-        }
+    while try_room_file(server, room, path).await.as_deref() != Some(want) {
         assert!(
             start.elapsed() < crate::harness::PATIENCE,
             "the room's {path} never became {want:?}"

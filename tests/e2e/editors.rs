@@ -2,7 +2,6 @@
 //! real Neovim with the plugin and its bridge, the VS Code extension's sync module, and Claude
 //! (the in-process AI peer on `claude-mock`) editing the same file. All must end with one text.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -11,8 +10,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use crate::agent::Room;
-use crate::harness::{PATIENCE, Server};
+use crate::harness::{PATIENCE, Server, room_file};
 use crate::nvim::{BUFFER_TEXT, Nvim, named_token};
+use crate::vscode::{npm, vscode_dir};
 use crate::yclient::YClient;
 
 /// `clients/vscode/test/peer.ts`: the VS Code extension's sync module as a participant.
@@ -24,18 +24,8 @@ struct CodePeer {
 
 impl CodePeer {
     async fn start(server: &Server, room: &str, name: &str) -> CodePeer {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clients/vscode");
-        let build = Command::new("npm")
-            .args(["run", "--silent", "build:test"])
-            .current_dir(&dir)
-            .output()
-            .await
-            .expect("npm runs (clients/vscode needs `npm ci`)");
-        assert!(
-            build.status.success(),
-            "{}",
-            String::from_utf8_lossy(&build.stderr)
-        );
+        let dir = vscode_dir();
+        npm(&dir, "build:test").await;
         let link = format!(
             "{}#token={}",
             server.http(&format!("/r/{room}")),
@@ -120,15 +110,6 @@ async fn a_stock_client_neovim_vscode_and_claude_edit_one_file_and_converge() {
     }
 
     // Everyone ends with the same text, holding every seat's edits and Claude's.
-    let server_text = || async {
-        let resp = server
-            .api()
-            .get(server.http(&format!("/api/rooms/{name}/files/{file}")))
-            .send()
-            .await
-            .unwrap();
-        resp.text().await.unwrap()
-    };
     let complete = |t: &str| {
         t.contains("def done_by_claude():\n    pass\n")
             && t.contains("# neovim was here 😀\n")
@@ -138,7 +119,7 @@ async fn a_stock_client_neovim_vscode_and_claude_edit_one_file_and_converge() {
     };
     let deadline = tokio::time::Instant::now() + PATIENCE;
     let want = loop {
-        let t = server_text().await;
+        let t = room_file(server, name, file).await;
         if complete(&t) {
             break t;
         }

@@ -561,6 +561,24 @@ pub async fn get_text(http: &reqwest::Client, url: &str) -> String {
     res.text().await.unwrap()
 }
 
+/// A room file's text as the server holds it (`GET /api/rooms/{room}/files/{path}` with an admin
+/// token); `None` while the server does not answer 200.
+pub async fn try_room_file(server: &Server, room: &str, path: &str) -> Option<String> {
+    let url = server.http(&format!("/api/rooms/{room}/files/{path}"));
+    let res = server.api().get(url).send().await.ok()?;
+    if res.status() != 200 {
+        return None;
+    }
+    res.text().await.ok()
+}
+
+/// A room file's text as the server holds it (which must answer).
+pub async fn room_file(server: &Server, room: &str, path: &str) -> String {
+    within(try_room_file(server, room, path))
+        .await
+        .unwrap_or_else(|| panic!("the server has no {path} in {room}"))
+}
+
 pub type RawSocket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 

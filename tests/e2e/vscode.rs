@@ -19,7 +19,7 @@ use crate::harness::{Server, bearer_client, call, claims};
 /// The whole Node program; only reached when something hangs.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
-fn vscode_dir() -> PathBuf {
+pub(crate) fn vscode_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clients/vscode");
     assert!(
         dir.join("node_modules").is_dir(),
@@ -30,7 +30,7 @@ fn vscode_dir() -> PathBuf {
 }
 
 /// `npm run <script>` in clients/vscode, required to succeed.
-async fn npm(dir: &Path, script: &str) {
+pub(crate) async fn npm(dir: &Path, script: &str) {
     let out = tokio::process::Command::new("npm")
         .args(["run", "--silent", script])
         .current_dir(dir)
