@@ -11,8 +11,8 @@ import * as readline from 'node:readline'
 import assert from 'node:assert/strict'
 import { RoomSession } from '../src/sync/room'
 import { FakeEditor } from './editor'
-import { chat, files } from '../src/sync/schema'
-import { readEntry } from '../src/sync/chat'
+import { chat, createFile, fileText, files, readEntry, type RunEntry } from '../../web/src/lib/schema'
+import { replyTo } from '../src/sync/chat'
 import { decodeCursor } from '../src/sync/presence'
 import { rebase } from '../src/sync/shadow'
 import { fuzz } from './fuzz'
@@ -54,7 +54,23 @@ function stockPeer(name: string) {
   return { doc, provider, text, ytext: (path: string) => files(doc).get(path) as Y.Text }
 }
 
+/** One Yjs in this program: the web lib's `yjs` import is this file's (esbuild.mjs resolves every
+ * `yjs` to clients/vscode/node_modules), so a text the lib creates is a `Y.Text` here and the
+ * session's own `instanceof` checks hold. Two copies would fail here, not in some later edit. */
+function oneYjs() {
+  const doc = new Y.Doc()
+  assert.equal(createFile(doc, 'one.txt', 'x'), null)
+  const text = files(doc).get('one.txt')
+  assert.ok(text instanceof Y.Text, 'a Y.Text made by clients/web/src/lib is a Y.Text of the session')
+  assert.equal(fileText(doc, 'one.txt'), text)
+  files(doc).set('two.txt', new Y.Text('y'))
+  assert.ok(fileText(doc, 'two.txt') instanceof Y.Text, 'the web lib recognises the session\'s Y.Text')
+  doc.destroy()
+}
+
 async function main() {
+  oneYjs()
+  report('one yjs')
   fuzz()
   report('fuzz', { rounds: 5000 })
   const peer = stockPeer('Peer')
@@ -168,7 +184,7 @@ async function main() {
   const statuses: string[] = []
   const texts: string[] = []
   const off = s.on('chat', () => {
-    const r = s.chat().find((e) => e.kind === 'ai' && e.replyTo === asked)
+    const r = replyTo(s.doc, asked)
     if (r && r.status && statuses[statuses.length - 1] !== r.status) statuses.push(r.status)
     if (r && texts[texts.length - 1] !== r.text) texts.push(r.text)
   })
@@ -201,7 +217,7 @@ async function main() {
   // ---- a run over HTTP; output streams into the document ----
   const started = await s.run('main.py')
   let output = ''
-  const ended = await new Promise<import('../src/sync/runs').RunEntry>((resolve) => {
+  const ended = await new Promise<RunEntry>((resolve) => {
     s.followRun(started.id, (chunk) => (output += chunk), resolve)
   })
   assert.equal(ended.status, 'exited', JSON.stringify(ended))

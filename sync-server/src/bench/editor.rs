@@ -120,14 +120,16 @@ pub async fn run(args: &EditorArgs, target: &Target) -> Result<Value> {
 }
 
 /// Every change of the file in the observer's replica: (wall clock µs, length in bytes).
-fn watch(client: &Client) -> Result<Arc<Mutex<Vec<(u64, usize)>>>> {
+type Arrivals = Arc<Mutex<Vec<(u64, usize)>>>;
+
+fn watch(client: &Client) -> Result<Arrivals> {
     let files = schema::files(client.doc());
     let text = {
         let txn = client.doc().transact();
         schema::file_text(&txn, &files, FILE)
     }
     .context("the bench file is not in the replica")?;
-    let log: Arc<Mutex<Vec<(u64, usize)>>> = Arc::default();
+    let log: Arrivals = Arc::default();
     let sink = log.clone();
     text.observe("tandem:bench", move |txn, e| {
         let len = e.target().get_string(txn).len();

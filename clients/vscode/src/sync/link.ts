@@ -1,41 +1,16 @@
-// The room link (`http://host/r/{room}#token=JWT`): server origin, room name, token, its claims.
+// The room link (`http://host/r/{room}#token=JWT`) as a full URL: server origin, room name, token,
+// its claims. The path, fragment and JWT rules are clients/web/src/lib/link.ts's (the web page
+// reads them from its own location; the extension also needs the origin).
 
-export type Perm = 'read' | 'write' | 'admin'
+import {
+  canWrite as permits,
+  parseLink as parseRoomPath,
+  type RoomLink as WebRoomLink
+} from '../../../web/src/lib/link'
 
-export interface Claims {
-  room: string
-  perm: Perm
-  sub?: string
-  name?: string
-  exp?: number
-}
-
-export interface RoomLink {
+export interface RoomLink extends WebRoomLink {
   /** `http(s)://host[:port]` (plus any path prefix before `/r/`). */
   origin: string
-  room: string
-  token: string
-  claims: Claims | null
-}
-
-/** Reads a JWT's payload without checking it: the server checks; the client only adapts its UI. */
-export function decodeClaims(token: string): Claims | null {
-  const parts = token.split('.')
-  if (parts.length !== 3) return null
-  try {
-    const json = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))
-    if (typeof json !== 'object' || json === null || typeof json.room !== 'string') return null
-    if (!['read', 'write', 'admin'].includes(json.perm)) return null
-    return {
-      room: json.room,
-      perm: json.perm,
-      sub: typeof json.sub === 'string' ? json.sub : undefined,
-      name: typeof json.name === 'string' ? json.name : undefined,
-      exp: typeof json.exp === 'number' ? json.exp : undefined
-    }
-  } catch {
-    return null
-  }
 }
 
 /** Parses a room link; null when it is not one (no `/r/{room}` path or no `#token=`). */
@@ -47,22 +22,15 @@ export function parseLink(input: string): RoomLink | null {
     return null
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null
-  const m = /^(.*)\/r\/([^/]+)\/?$/.exec(url.pathname)
+  const m = /^(.*)(\/r\/[^/]+\/?)$/.exec(url.pathname)
   if (!m) return null
-  let room: string
-  try {
-    room = decodeURIComponent(m[2])
-  } catch {
-    return null
-  }
-  const token = new URLSearchParams(url.hash.replace(/^#/, '')).get('token')
-  if (!room || !token) return null
-  return { origin: url.origin + m[1], room, token, claims: decodeClaims(token) }
+  const link = parseRoomPath(m[2], url.hash)
+  return link && { ...link, origin: url.origin + m[1] }
 }
 
-export function canWrite(claims: Claims | null): boolean {
+export function canWrite(claims: WebRoomLink['claims']): boolean {
   // Without readable claims, let the server decide (it refuses a read-only token's edits).
-  return claims === null || claims.perm === 'write' || claims.perm === 'admin'
+  return claims === null || permits(claims)
 }
 
 /** The WebSocket base the stock provider appends `/{room}` to. */

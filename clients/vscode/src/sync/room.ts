@@ -5,11 +5,24 @@
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { canWrite, parseLink, syncBase, type RoomLink } from './link'
-import { chat, createFile, fileText, files, listFiles, runs } from './schema'
+import {
+  chat,
+  chatEntries,
+  createFile,
+  fileText,
+  files,
+  listFiles,
+  postMessage,
+  runEntries,
+  runs,
+  type ChatEntry,
+  type FileError,
+  type RunEntry
+} from '../../../web/src/lib/schema'
 import { FileBinding, type BindingOptions, type EditorPort } from './binding'
 import { encodeCursor, people, userState, type Person } from './presence'
-import { askText, chatEntries, postMessage, type ChatEntry } from './chat'
-import { followRun, runEntries, startRun, type RunEntry } from './runs'
+import { askText } from './chat'
+import { followRun, startRun } from './runs'
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'disconnected'
 
@@ -169,7 +182,7 @@ export class RoomSession {
     return fileText(this.doc, path)
   }
 
-  createFile(path: string, contents = ''): 'invalid' | 'exists' | null {
+  createFile(path: string, contents = ''): FileError | null {
     return createFile(this.doc, path, contents)
   }
 

@@ -1,80 +1,13 @@
 // Runs: starting one over HTTP (POST /api/rooms/{room}/runs with the link's token as Bearer) and
-// reading the `runs` entries (status, exit, output as it streams) from the document.
+// following one's output as it streams. Reading the `runs` entries (readRun, runEntries,
+// runOutcome) is clients/web/src/lib/schema.ts.
 
-import * as Y from 'yjs'
-import { num, runs, str, RUNNING_RUN } from './schema'
+import type * as Y from 'yjs'
+import { runEntries, runs, RUNNING_RUN, type RunEntry } from '../../../web/src/lib/schema'
 import type { RoomLink } from './link'
 
-export interface RunEntry {
-  index: number
-  id: string
-  entry: string
-  lang: string
-  requestedBy: string
-  status: string
-  exitCode: number | null
-  reason?: string
-  signal?: number
-  message?: string
-  durationMs?: number
-  output: string
-  stderr: { from: number; to: number }[]
-}
-
-export function readRun(map: Y.Map<unknown>, index: number): RunEntry {
-  const output = map.get('output')
-  let text = ''
-  const stderr: RunEntry['stderr'] = []
-  if (output instanceof Y.Text) {
-    for (const d of output.toDelta() as { insert: unknown; attributes?: { stderr?: boolean } }[]) {
-      if (typeof d.insert !== 'string') continue
-      if (d.attributes?.stderr === true) stderr.push({ from: text.length, to: text.length + d.insert.length })
-      text += d.insert
-    }
-  }
-  const exit = map.get('exit_code')
-  return {
-    index,
-    id: str(map.get('id')) ?? String(index),
-    entry: str(map.get('entry')) ?? '',
-    lang: str(map.get('lang')) ?? '',
-    requestedBy: str(map.get('requested_by')) ?? '',
-    status: str(map.get('status')) ?? 'queued',
-    exitCode: typeof exit === 'number' ? exit : null,
-    reason: str(map.get('reason')),
-    signal: num(map.get('signal')),
-    message: str(map.get('message')),
-    durationMs: num(map.get('duration_ms')),
-    output: text,
-    stderr
-  }
-}
-
-export function runEntries(doc: Y.Doc): RunEntry[] {
-  const out: RunEntry[] = []
-  runs(doc).forEach((v, i) => {
-    if (v instanceof Y.Map) out.push(readRun(v, i))
-  })
-  return out
-}
-
-export const runEnded = (r: RunEntry) => !RUNNING_RUN.includes(r.status)
-
-/** A run's outcome in words: `exit 0`, `killed (timeout)`, `signal 11`, `failed: ...`. */
-export function runOutcome(r: RunEntry): string {
-  switch (r.status) {
-    case 'exited':
-      return `exit ${r.exitCode ?? '?'}`
-    case 'killed':
-      return r.reason ? `killed (${r.reason})` : 'killed'
-    case 'signaled':
-      return `signal ${r.signal ?? '?'}`
-    case 'failed':
-      return r.message ? `failed: ${r.message}` : 'failed'
-    default:
-      return r.status
-  }
-}
+/** A run's output so far, stdout and stderr interleaved as they came. */
+export const runText = (r: RunEntry) => r.output.map((c) => c.text).join('')
 
 export class ApiError extends Error {
   constructor(
@@ -119,11 +52,12 @@ export function followRun(
     if (ended) return
     const run = runEntries(doc).find((r) => r.id === id)
     if (!run) return
-    if (run.output.length > shown) {
-      onOutput(run.output.slice(shown), run)
-      shown = run.output.length
+    const text = runText(run)
+    if (text.length > shown) {
+      onOutput(text.slice(shown), run)
+      shown = text.length
     }
-    if (runEnded(run)) {
+    if (!RUNNING_RUN.includes(run.status)) {
       ended = true
       stop()
       onEnd(run)

@@ -2,7 +2,7 @@
 // box to post (a message mentioning @claude asks Claude).
 import * as vscode from 'vscode'
 import type { RoomSession } from '../sync/room'
-import { isRunningTurn } from '../sync/chat'
+import { isRunningTurn } from '../../../web/src/lib/schema'
 
 export class ChatView implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | null = null

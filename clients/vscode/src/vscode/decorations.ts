@@ -2,7 +2,7 @@
 // leased range (tinted, labelled) as editor decorations on every visible `tandem:` editor.
 import * as vscode from 'vscode'
 import type { RoomSession } from '../sync/room'
-import { leaseActive } from '../sync/presence'
+import { leasesOn } from '../../../web/src/lib/presence'
 import { pathOf } from './uri'
 
 interface Styles {
@@ -82,9 +82,9 @@ export class Decorations implements vscode.Disposable {
             bucket(p.color).sel.push(new vscode.Range(pos(Math.min(p.anchor, p.head)), pos(Math.max(p.anchor, p.head))))
           }
         }
-        if (leaseActive(p.lease, now) && p.lease.file === path) {
+        for (const lease of leasesOn([p], path, now)) {
           bucket(p.color).lease.push({
-            range: new vscode.Range(pos(p.lease.from), pos(p.lease.to)),
+            range: new vscode.Range(pos(lease.from), pos(lease.to)),
             hoverMessage: `${p.name} is editing this range`,
             renderOptions: { after: { contentText: `✎ ${p.name}${p.status ? ' · ' + p.status : ''}` } }
           })
