@@ -214,10 +214,33 @@ pub fn any(value: &serde_json::Value) -> Any {
     serde_json::from_value(value.clone()).unwrap_or(Any::Null)
 }
 
+/// `@name` (any case) as a word: what makes the AI peer answer in a `mention` room, and what
+/// clients check before adding a mention of their own.
+pub fn mentions(text: &str, name: &str) -> bool {
+    let needle = format!("@{}", name.to_lowercase());
+    let lower = text.to_lowercase();
+    lower.match_indices(&needle).any(|(i, m)| {
+        lower[i + m.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric() && c != '_')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use yrs::Text;
+
+    #[test]
+    fn a_mention_is_the_name_as_a_word_in_any_case() {
+        assert!(mentions("@claude fix it", "Claude"));
+        assert!(mentions("hey @Claude, look", "Claude"));
+        assert!(mentions("ping @CLAUDE", "Claude"));
+        assert!(!mentions("@claudette is someone else", "Claude"));
+        assert!(!mentions("claude without the at", "Claude"));
+        assert!(mentions("@ada and @bot", "bot"));
+    }
 
     #[test]
     fn entries_round_trip_and_are_found_by_id_and_turn() {

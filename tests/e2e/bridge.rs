@@ -467,6 +467,18 @@ async fn cursors_presence_follow_chat_and_runs_reach_the_editor() {
             .any(|e| e.id == id && e.text == "@claude explain main.py" && e.author == "Ada")
     })
     .await;
+    // A prompt that already mentions Claude is posted as it is; two posts get two ids.
+    ed.send(json!({"type": "ask", "id": 21, "prompt": "@Claude and the tests?"}))
+        .await;
+    let again = ed.expect("asked again", |v| v["re"] == 21).await;
+    let id2 = again["message"].as_str().unwrap().to_owned();
+    assert_ne!(id2, id);
+    eventually("the second question is in the room", || {
+        protocol::chat::entries(bob.doc())
+            .iter()
+            .any(|e| e.id == id2 && e.text == "@Claude and the tests?")
+    })
+    .await;
     {
         let mut txn = bob.doc().transact_mut();
         let map = protocol::chat::append(

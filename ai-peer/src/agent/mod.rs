@@ -27,7 +27,6 @@ use tokio_util::task::TaskTracker;
 use crate::AiError;
 use crate::gateway::Gateway;
 
-pub use room::mentions;
 pub use server::{Live, LiveRoom, ServerApi};
 pub use settings::AgentSettings;
 

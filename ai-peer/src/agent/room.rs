@@ -240,7 +240,8 @@ impl Session {
                     Ok(m) | Err(m) => m,
                 };
                 self.ctx.post_system(&msg);
-            } else if mode != "off" && (mode == "always" || mentions(text, &self.ctx.settings.name))
+            } else if mode != "off"
+                && (mode == "always" || chat::mentions(text, &self.ctx.settings.name))
             {
                 if self.queue.len() >= self.ctx.settings.queued_turns {
                     self.ctx.post_system(&format!(
@@ -335,18 +336,6 @@ fn ai_mode(doc: &Doc) -> String {
     chat::str_field(&txn, &meta, chat::META_AI).unwrap_or_else(|| "mention".into())
 }
 
-/// `@claude` (the agent's name, any case) as a word.
-pub fn mentions(text: &str, name: &str) -> bool {
-    let needle = format!("@{}", name.to_lowercase());
-    let lower = text.to_lowercase();
-    lower.match_indices(&needle).any(|(i, m)| {
-        lower[i + m.len()..]
-            .chars()
-            .next()
-            .is_none_or(|c| !c.is_alphanumeric() && c != '_')
-    })
-}
-
 /// Sets a field of turn `turn`'s chat entry.
 fn set_turn_field(ctx: &RoomCtx, turn: u64, key: &str, value: Any) {
     let chat_ref = chat::chat(&ctx.doc);
@@ -418,19 +407,4 @@ pub fn reject(ctx: &RoomCtx, turn: Option<u64>, by: &str) -> Result<String, Stri
             files.join(", ")
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mentions;
-
-    #[test]
-    fn a_mention_is_the_name_as_a_word_in_any_case() {
-        assert!(mentions("@claude fix it", "Claude"));
-        assert!(mentions("hey @Claude, look", "Claude"));
-        assert!(mentions("ping @CLAUDE", "Claude"));
-        assert!(!mentions("@claudette is someone else", "Claude"));
-        assert!(!mentions("claude without the at", "Claude"));
-        assert!(mentions("@ada and @bot", "bot"));
-    }
 }

@@ -2,6 +2,7 @@
 //! re-sent as it grows), the last few entries once on joining, and posting (chat, ask Claude).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use yrs::Transact;
 
@@ -67,10 +68,12 @@ fn message(e: Entry) -> Event {
     }
 }
 
-/// Posts `text` as `author`; returns the entry's id.
+/// Posts `text` as `author`; returns the entry's id (unique even for two posts in one ms).
 pub fn post(doc: &yrs::Doc, author: &str, text: &str) -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
     let now = chat::now_ms();
-    let id = format!("m-{}-{}", doc.client_id(), now as u64);
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed) + 1;
+    let id = format!("m-{}-{}-{seq}", doc.client_id(), now as u64);
     let mut txn = doc.transact_mut();
     chat::append(
         &mut txn,

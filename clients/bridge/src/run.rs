@@ -312,7 +312,13 @@ impl Bridge {
                 vec![Event::Sent { re: id, message }]
             }
             Request::Ask { id, prompt } => {
-                let message = room.post(&format!("@claude {prompt}"));
+                let prompt = prompt.trim();
+                let text = if protocol::chat::mentions(prompt, "claude") {
+                    prompt.to_owned()
+                } else {
+                    format!("@claude {prompt}")
+                };
+                let message = room.post(&text);
                 vec![Event::Asked { re: id, message }]
             }
             Request::Run { id, entry } => {
