@@ -551,3 +551,45 @@ fn resolve(client: &protocol::client::Client, pos: &Value) -> Option<usize> {
     let txn = client.doc().transact();
     pos.get_offset(&txn).map(|o| o.index as usize)
 }
+
+#[tokio::test]
+async fn multibyte_typing_on_both_sides_at_full_speed_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let room = "bridge-multibyte";
+    let bob = peer(&server, room).await;
+    write(&bob, "f.txt", "😀\n");
+    let mut ed = Editor::start(Units::Bytes).await;
+    ed.join(&link(&server, room, "write"), "Ada").await;
+    ed.open("f.txt").await;
+    // Bob types multibyte characters at the top while Ada does at the end, without pauses: the
+    // bridge must place her edits on the room's text as it is when they land.
+    let typist = tokio::spawn(async move {
+        for _ in 0..150 {
+            insert(&bob, "f.txt", 0, "你ü");
+            tokio::task::yield_now().await;
+        }
+        bob
+    });
+    for _ in 0..150 {
+        let end = ed.text("f.txt").len();
+        ed.type_at("f.txt", end, end, "é😀").await;
+    }
+    let bob = typist.await.unwrap();
+    let want_len = "😀\n".len() + 150 * ("你ü".len() + "é😀".len());
+    eventually("Bob has everything", || {
+        file_text(bob.doc(), "f.txt").len() == want_len
+    })
+    .await;
+    let room_text = file_text(bob.doc(), "f.txt");
+    ed.until("the editor converges", |e| e.text("f.txt") == room_text)
+        .await;
+    assert_eq!(room_text.matches("你ü").count(), 150);
+    assert_eq!(room_text.matches("é😀").count(), 150);
+    assert_eq!(room_file(&server, room, "f.txt").await, room_text);
+    assert_eq!(
+        ed.finish().await,
+        Some(0),
+        "the bridge is alive and leaves cleanly"
+    );
+}

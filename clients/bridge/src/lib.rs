@@ -9,6 +9,7 @@ pub mod chat_feed;
 pub mod config;
 pub mod error;
 pub mod joined;
+pub mod lines;
 pub mod link;
 pub mod presence;
 pub mod run;

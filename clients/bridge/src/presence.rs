@@ -47,8 +47,17 @@ pub fn cursor_json(doc: &Doc, path: &str, anchor: usize, head: usize) -> Option<
     let files = schema::files(doc);
     let txn = doc.transact();
     let text = schema::file_text(&txn, &files, path)?;
-    let len = text.get_string(&txn).len();
-    let pos = |at: usize| sticky(&txn, &text, at.min(len) as u32, len as u32);
+    let content = text.get_string(&txn);
+    let len = content.len();
+    // The offsets come from a read before this one: keep them on a character of this text.
+    let boundary = |at: usize| {
+        let mut at = at.min(len);
+        while !content.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let pos = |at: usize| sticky(&txn, &text, boundary(at) as u32, len as u32);
     let (a, h) = (pos(anchor)?, pos(head)?);
     Some(json!({
         "file": path,

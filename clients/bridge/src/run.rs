@@ -4,14 +4,13 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde_json::Value;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
-use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 use tokio_util::sync::CancellationToken;
 
 use crate::joined::{Internal, Joined, check_access};
+use crate::lines::{Lines, TooLong};
 use crate::link::{self, Target};
 use crate::wire::{self, Event, Request, code};
 use crate::{BridgeError, Config, Units};
@@ -39,10 +38,7 @@ where
     let (out, rx) = mpsc::channel::<Event>(config.out_queue.max(1));
     let writer = tokio::spawn(write_lines(rx, output));
     let (internal_tx, mut internal_rx) = mpsc::channel(INTERNAL_QUEUE);
-    let mut lines = FramedRead::new(
-        input,
-        LinesCodec::new_with_max_length(config.max_line_bytes),
-    );
+    let mut lines = Lines::new(BufReader::new(input), config.max_line_bytes);
     let mut bridge = Bridge {
         config,
         out,
@@ -57,15 +53,15 @@ where
         tokio::select! {
             _ = shutdown.cancelled() => break Ok(()),
             line = lines.next() => match line {
-                None => break Ok(()),
-                Some(Ok(line)) => match bridge.request(&line).await {
+                Ok(None) => break Ok(()),
+                Ok(Some(Ok(line))) => match bridge.request(&line).await {
                     Ok(()) => {}
                     Err(e) => break Err(e),
                 },
-                Some(Err(LinesCodecError::MaxLineLengthExceeded)) => {
+                Ok(Some(Err(TooLong))) => {
                     bridge.error(None, code::BAD_MESSAGE, "line too long (max_line_bytes)".into()).await;
                 }
-                Some(Err(LinesCodecError::Io(e))) => break Err(e.into()),
+                Err(e) => break Err(e.into()),
             },
             _ = async { changed.expect("guarded").notified().await }, if changed.is_some() => {
                 let events = bridge.room.as_mut().map(Joined::on_change).unwrap_or_default();

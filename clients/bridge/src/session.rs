@@ -76,9 +76,6 @@ impl Session {
     /// buffer still lacks. A read-only seat or an edit that does not fit gets an error and the
     /// room's text back.
     pub fn edit(&mut self, path: &str, tick: u64, changes: &[WireChange]) -> Vec<Event> {
-        let Some(room) = schema::read_file(&self.doc, path) else {
-            return vec![no_such_file(path)];
-        };
         let Some(buffer) = self.buffers.get_mut(path) else {
             return vec![not_open(path)];
         };
@@ -90,60 +87,53 @@ impl Session {
                 text: c.text.clone(),
             })
             .collect();
-        let mut out = Vec::new();
+        // The room's text is read and written in one transaction: the connection applies
+        // remote updates from another task, and byte offsets computed on an older text could
+        // land inside someone else's character.
+        let files = schema::files(&self.doc);
+        let mut txn = self.doc.transact_mut_with(EDITOR_ORIGIN);
+        let Some(text) = schema::file_text(&txn, &files, path) else {
+            return vec![no_such_file(path)];
+        };
+        let room = text.get_string(&txn);
+        let refused = |buffer: &mut Buffer, code, message: String| {
+            let base = buffer.resync(&room);
+            vec![
+                Event::Error {
+                    re: None,
+                    code,
+                    message,
+                },
+                Event::Resync {
+                    path: path.to_owned(),
+                    base,
+                    text: room.clone(),
+                },
+            ]
+        };
         if self.read_only {
             // Keep the counter so the resync's answer is recognised.
             let _ = buffer.local(&room, tick, &[]);
-            let base = buffer.resync(&room);
-            out.push(Event::Error {
-                re: None,
-                code: code::FORBIDDEN,
-                message: "this link is read-only".into(),
-            });
-            out.push(Event::Resync {
-                path: path.to_owned(),
-                base,
-                text: room,
-            });
-            return out;
+            return refused(buffer, code::FORBIDDEN, "this link is read-only".into());
         }
         match buffer.local(&room, tick, &changes) {
             Ok(bytes) => {
-                let files = schema::files(&self.doc);
-                let mut txn = self.doc.transact_mut_with(EDITOR_ORIGIN);
-                if let Some(text) = schema::file_text(&txn, &files, path) {
-                    for c in bytes {
-                        if !c.delete.is_empty() {
-                            text.remove_range(
-                                &mut txn,
-                                c.delete.start as u32,
-                                c.delete.len() as u32,
-                            );
-                        }
-                        if !c.insert.is_empty() {
-                            text.insert(&mut txn, c.delete.start as u32, &c.insert);
-                        }
+                for c in bytes {
+                    if !c.delete.is_empty() {
+                        text.remove_range(&mut txn, c.delete.start as u32, c.delete.len() as u32);
+                    }
+                    if !c.insert.is_empty() {
+                        text.insert(&mut txn, c.delete.start as u32, &c.insert);
                     }
                 }
             }
             Err(e) => {
                 tracing::warn!(path, error = %e, "an edit that does not fit; resyncing");
-                let base = buffer.resync(&room);
-                out.push(Event::Error {
-                    re: None,
-                    code: code::BAD_RANGE,
-                    message: e.to_string(),
-                });
-                out.push(Event::Resync {
-                    path: path.to_owned(),
-                    base,
-                    text: room,
-                });
-                return out;
+                return refused(buffer, code::BAD_RANGE, e.to_string());
             }
         }
-        out.extend(self.refresh_one(path));
-        out
+        drop(txn);
+        self.refresh_one(path)
     }
 
     /// The editor applied what it was sent on `base`.
