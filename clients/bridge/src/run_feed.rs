@@ -56,7 +56,11 @@ impl RunFeed {
                 seen.output = output_len(&txn, &map);
                 continue;
             }
-            if let Some(Out::YText(text)) = map.get(&txn, "output") {
+            if let Some(Out::YText(text)) = map.get(&txn, "output")
+                // Output only grows at its end: nothing new while its length is what was sent
+                // (a cheap check, as this runs on every change to the room).
+                && text.len(&txn) as usize != seen.output
+            {
                 let mut at = 0usize;
                 for d in text.diff(&txn, YChange::identity) {
                     let Out::Any(Any::String(s)) = &d.insert else {

@@ -152,12 +152,13 @@ impl Session {
     /// Remote edits for every buffer that lacks something, buffers whose file is gone, and
     /// the file list when it changed.
     pub fn refresh(&mut self) -> Vec<Event> {
+        // This runs on every change to the room: only open files' texts are read, and the
+        // others only when a file comes or goes.
         let mut out = Vec::new();
-        let contents = schema::file_contents(&self.doc);
-        let paths: Vec<String> = self.buffers.keys().cloned().collect();
-        for path in paths {
-            match contents.get(&path) {
-                Some(room) => out.extend(self.remote(&path, room)),
+        let open: Vec<String> = self.buffers.keys().cloned().collect();
+        for path in open {
+            match schema::read_file(&self.doc, &path) {
+                Some(room) => out.extend(self.remote(&path, &room)),
                 None => {
                     self.close(&path);
                     out.push(Event::Closed {
@@ -167,13 +168,12 @@ impl Session {
                 }
             }
         }
-        // Sent when a file comes or goes (sizes as they are then), not on every keystroke.
+        let paths = schema::list_files(&self.doc);
         let same = self.files_sent.as_ref().is_some_and(|sent| {
-            sent.len() == contents.len()
-                && sent.iter().zip(contents.keys()).all(|(f, p)| &f.path == p)
+            sent.len() == paths.len() && sent.iter().zip(&paths).all(|(f, p)| &f.path == p)
         });
         if !same {
-            let files = file_list(&contents);
+            let files = file_list(&schema::file_contents(&self.doc));
             self.files_sent = Some(files.clone());
             out.push(Event::Files { files });
         }
